@@ -1,0 +1,138 @@
+//! Extractors whose rejections are problem documents that name the offending field,
+//! instead of axum's plain-text defaults.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{StatusCode, header, request::Parts};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::error::{ApiError, FieldError};
+
+/// A JSON body. Wrong content type is 415, unreadable JSON is 400, JSON of the wrong
+/// shape (missing, unknown or mistyped fields) is 422 with the field named.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !has_content_type(req.headers(), "application/json") {
+            return Err(ApiError::UnsupportedMediaType(
+                "expected Content-Type: application/json".to_owned(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
+    fn into_response(self) -> axum::response::Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// Parses a JSON document, telling malformed syntax (400) from a wrong shape (422).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize(deserializer) {
+        Ok(value) => Ok(value),
+        Err(error) => {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            match inner.classify() {
+                serde_json::error::Category::Data => {
+                    let (field, message) = describe_data_error(&path, &inner.to_string());
+                    Err(ApiError::Validation(vec![FieldError::new(field, message)]))
+                }
+                _ => Err(ApiError::BadRequestFields(vec![FieldError::new(
+                    "body",
+                    format!("malformed JSON: {}", strip_position(&inner.to_string())),
+                )])),
+            }
+        }
+    }
+}
+
+/// serde reports an unknown or missing field at the parent's path, with the name only in
+/// the message; pull it out so clients see `field: "is_premium"` rather than `"."`.
+fn describe_data_error(path: &str, message: &str) -> (String, String) {
+    let message = strip_position(message);
+    let quoted = message.split('`').nth(1).map(str::to_owned);
+    let parent = if path == "." { String::new() } else { format!("{path}.") };
+    if message.starts_with("unknown field")
+        && let Some(name) = quoted
+    {
+        return (format!("{parent}{name}"), "is not a field that can be set here".to_owned());
+    }
+    if message.starts_with("missing field")
+        && let Some(name) = quoted
+    {
+        return (format!("{parent}{name}"), "is required".to_owned());
+    }
+    let field = if path == "." { "body".to_owned() } else { path.to_owned() };
+    (field, message)
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+pub fn has_content_type(headers: &axum::http::HeaderMap, expected: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case(expected))
+}
+
+pub fn body_rejection(rejection: BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge("the request body is larger than this call accepts".to_owned())
+    } else {
+        ApiError::BadRequest("the request body could not be read".to_owned())
+    }
+}
+
+/// Query parameters; anything unreadable is a 400 naming the parameter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        match serde_path_to_error::deserialize(deserializer) {
+            Ok(value) => Ok(Query(value)),
+            Err(error) => {
+                let path = error.path().to_string();
+                let (field, message) = describe_data_error(&path, &error.into_inner().to_string());
+                Err(ApiError::BadRequestFields(vec![FieldError::new(field, message)]))
+            }
+        }
+    }
+}
+
+/// Parses an id taken from the path: not a UUID is 400 naming the parameter.
+pub fn parse_id(field: &str, raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| {
+        ApiError::BadRequestFields(vec![FieldError::new(field, "must be a UUID")])
+    })
+}

@@ -1,0 +1,250 @@
+//! Finds a PostgreSQL server to use, or starts a private one.
+//!
+//! Order: an explicit URL; else a server answering at the default address
+//! (127.0.0.1:5432); else a private server kept under `.clmb/postgres`, run from the
+//! PostgreSQL programs installed on the machine. PostgreSQL refuses to run as root, so
+//! as root the private server runs as the `postgres` user (or `nobody`).
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use sqlx::{ConnectOptions, Connection};
+
+pub const DEFAULT_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// Port of the private server; fixed so `clmb up` and the tests share one server.
+const PRIVATE_PORT: u16 = 54329;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PgServerError {
+    #[error(
+        "no PostgreSQL found: install it (Debian/Ubuntu: `apt-get install postgresql`, macOS: `brew install postgresql`) or set CLMB_DATABASE_URL"
+    )]
+    NotInstalled,
+    #[error("failed to prepare {path}: {source}")]
+    Prepare { path: PathBuf, source: std::io::Error },
+    #[error("failed to run {program}: {detail}")]
+    Run { program: String, detail: String },
+}
+
+/// A server to use, and whether this process started it (and so must stop it).
+#[derive(Debug)]
+pub struct PgServer {
+    pub url: String,
+    private: Option<PrivateServer>,
+}
+
+impl PgServer {
+    pub fn started_here(&self) -> bool {
+        self.private.as_ref().is_some_and(|p| p.started_here)
+    }
+
+    /// Stops the private server if this process started it.
+    pub fn stop(self) {
+        if let Some(private) = self.private
+            && private.started_here
+        {
+            private.stop();
+        }
+    }
+}
+
+/// Picks the server as described in the module docs.
+pub async fn resolve(explicit: Option<String>, private_dir: &Path) -> Result<PgServer, PgServerError> {
+    if let Some(url) = explicit.filter(|u| !u.trim().is_empty()) {
+        return Ok(PgServer { url, private: None });
+    }
+    if answers(DEFAULT_SERVER_URL).await {
+        return Ok(PgServer { url: DEFAULT_SERVER_URL.to_owned(), private: None });
+    }
+    let dir = private_dir.to_path_buf();
+    let private = tokio::task::spawn_blocking(move || PrivateServer::ensure_running(&dir))
+        .await
+        .map_err(|e| PgServerError::Run { program: "postgres".into(), detail: e.to_string() })??;
+    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", private.port);
+    for _ in 0..50 {
+        if answers(&url).await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(PgServer { url, private: Some(private) })
+}
+
+async fn answers(url: &str) -> bool {
+    let Ok(options) = crate::db::parse_url(url) else { return false };
+    let options = options.log_statements(tracing::log::LevelFilter::Off);
+    let attempt = tokio::time::timeout(Duration::from_secs(2), options.connect()).await;
+    match attempt {
+        Ok(Ok(conn)) => {
+            conn.close().await.ok();
+            true
+        }
+        _ => false,
+    }
+}
+
+#[derive(Debug)]
+struct PrivateServer {
+    bin: PathBuf,
+    data: PathBuf,
+    run_as: Option<String>,
+    port: u16,
+    started_here: bool,
+}
+
+impl PrivateServer {
+    fn ensure_running(dir: &Path) -> Result<Self, PgServerError> {
+        let bin = find_binaries().ok_or(PgServerError::NotInstalled)?;
+        let prepare = |path: &Path| {
+            fs::create_dir_all(path)
+                .map_err(|source| PgServerError::Prepare { path: path.to_owned(), source })
+        };
+        prepare(dir)?;
+
+        // Several test processes may race to start the server: one lock serializes them.
+        let lock_path = dir.join("start.lock");
+        let lock = File::create(&lock_path)
+            .map_err(|source| PgServerError::Prepare { path: lock_path.clone(), source })?;
+        lock.lock().map_err(|source| PgServerError::Prepare { path: lock_path, source })?;
+
+        let data = dir.join("data");
+        let socket = dir.join("run");
+        prepare(&socket)?;
+        let run_as = if running_as_root() { Some(unprivileged_user()) } else { None };
+        if let Some(user) = &run_as {
+            // The server user must own its files and reach them through the parents.
+            prepare(&data)?;
+            run(Command::new("chown").arg("-R").arg(format!("{user}:")).arg(dir), "chown")?;
+        }
+
+        let mut server =
+            Self { bin, data, run_as, port: PRIVATE_PORT, started_here: false };
+        if !server.data.join("PG_VERSION").exists() {
+            server.initdb()?;
+        }
+        if !server.is_running() {
+            server.start(&socket)?;
+            server.started_here = true;
+        }
+        Ok(server)
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        match &self.run_as {
+            Some(user) => {
+                let mut command = Command::new("runuser");
+                command.arg("-u").arg(user).arg("--").arg(path);
+                command
+            }
+            None => Command::new(path),
+        }
+    }
+
+    fn initdb(&self) -> Result<(), PgServerError> {
+        tracing::info!(data = %self.data.display(), "initializing a private PostgreSQL");
+        let mut command = self.command("initdb");
+        command
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-instructions"]);
+        run(&mut command, "initdb")
+    }
+
+    fn is_running(&self) -> bool {
+        let mut command = self.command("pg_ctl");
+        command.arg("status").arg("-D").arg(&self.data);
+        command.output().is_ok_and(|o| o.status.success())
+    }
+
+    fn start(&self, socket: &Path) -> Result<(), PgServerError> {
+        tracing::info!(port = self.port, "starting a private PostgreSQL");
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300",
+            self.port,
+            socket.display()
+        );
+        let mut command = self.command("pg_ctl");
+        command
+            .arg("start")
+            .arg("-D")
+            .arg(&self.data)
+            .arg("-l")
+            .arg(self.data.join("server.log"))
+            .args(["-w", "-o", &options]);
+        run(&mut command, "pg_ctl start")
+    }
+
+    fn stop(&self) {
+        let mut command = self.command("pg_ctl");
+        command.arg("stop").arg("-D").arg(&self.data).args(["-m", "fast", "-w"]);
+        match run(&mut command, "pg_ctl stop") {
+            Ok(()) => tracing::info!("stopped the private PostgreSQL"),
+            Err(error) => tracing::warn!(error = %error, "could not stop the private PostgreSQL"),
+        }
+    }
+}
+
+fn run(command: &mut Command, program: &str) -> Result<(), PgServerError> {
+    let output = command
+        .output()
+        .map_err(|e| PgServerError::Run { program: program.to_owned(), detail: e.to_string() })?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    Err(PgServerError::Run {
+        program: program.to_owned(),
+        detail: stderr.lines().last().unwrap_or("failed").to_owned(),
+    })
+}
+
+/// The directory holding `initdb` and `pg_ctl`: `CLMB_PG_BIN`, then `PATH`, then the
+/// newest of Debian's `/usr/lib/postgresql/<version>/bin`.
+fn find_binaries() -> Option<PathBuf> {
+    let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
+    if let Some(dir) = std::env::var_os("CLMB_PG_BIN").map(PathBuf::from)
+        && has_tools(&dir)
+    {
+        return Some(dir);
+    }
+    if let Some(path) = std::env::var_os("PATH")
+        && let Some(dir) = std::env::split_paths(&path).find(|d| has_tools(d))
+    {
+        return Some(dir);
+    }
+    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            Some((version, entry.path().join("bin")))
+        })
+        .filter(|(_, dir)| has_tools(dir))
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, dir)| dir)
+}
+
+fn running_as_root() -> bool {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("Uid:"))
+                .and_then(|ids| ids.split_whitespace().nth(1).map(|euid| euid == "0"))
+        })
+        .unwrap_or(false)
+}
+
+fn unprivileged_user() -> String {
+    let has_user = |name: &str| {
+        fs::read_to_string("/etc/passwd")
+            .is_ok_and(|passwd| passwd.lines().any(|l| l.starts_with(&format!("{name}:"))))
+    };
+    if has_user("postgres") { "postgres".to_owned() } else { "nobody".to_owned() }
+}
