@@ -115,9 +115,12 @@ impl Family {
     pub fn systems(self) -> &'static [GradeSystem] {
         match self {
             Family::Boulder => &[GradeSystem::VScale, GradeSystem::Font],
-            Family::Rope => {
-                &[GradeSystem::Yds, GradeSystem::French, GradeSystem::Uiaa, GradeSystem::Ewbank]
-            }
+            Family::Rope => &[
+                GradeSystem::Yds,
+                GradeSystem::French,
+                GradeSystem::Uiaa,
+                GradeSystem::Ewbank,
+            ],
         }
     }
 }
@@ -209,7 +212,9 @@ impl GradeSystem {
 
     /// The ladder grade with exactly this canonical label (case-insensitive).
     pub fn find(self, label: &str) -> Option<&'static GradeInfo> {
-        self.grades().iter().find(|g| g.label.eq_ignore_ascii_case(label))
+        self.grades()
+            .iter()
+            .find(|g| g.label.eq_ignore_ascii_case(label))
     }
 
     /// Converts a difficulty into this system: the ladder grade closest to it, the
@@ -329,7 +334,9 @@ fn forms(system: GradeSystem) -> &'static str {
         GradeSystem::VScale => {
             "V scale: VB (or V-easy), V0 to V17, with + or -, or two neighbours like V4-5"
         }
-        GradeSystem::Font => "Font: 3, 4-, 4, 4+, 5-, 5, 5+, 6A to 9A with +, or a slash like 6C+/7A",
+        GradeSystem::Font => {
+            "Font: 3, 4-, 4, 4+, 5-, 5, 5+, 6A to 9A with +, or a slash like 6C+/7A"
+        }
         GradeSystem::Yds => {
             "YDS: Easy 5th, 5.0 to 5.9 with + or -, 5.10a to 5.15d, a slash like 5.10a/b, \
              or no letter like 5.11, 5.11+, 5.11-"
@@ -369,13 +376,23 @@ const MAX_INPUT: usize = 40;
 pub fn parse(input: &str, system: Option<GradeSystem>) -> Result<Grade, GradeError> {
     match system {
         Some(s) => read(input, &[s], Mode::Explicit, Expected::System(s)),
-        None => read(input, &GradeSystem::ALL, Mode::Detect { letter_case: true }, Expected::Any),
+        None => read(
+            input,
+            &GradeSystem::ALL,
+            Mode::Detect { letter_case: true },
+            Expected::Any,
+        ),
     }
 }
 
 /// Reads a grade of one family, detecting which of its systems.
 pub fn parse_for_family(input: &str, family: Family) -> Result<Grade, GradeError> {
-    read(input, family.systems(), Mode::Detect { letter_case: false }, Expected::Family(family))
+    read(
+        input,
+        family.systems(),
+        Mode::Detect { letter_case: false },
+        Expected::Family(family),
+    )
 }
 
 fn read(
@@ -384,8 +401,10 @@ fn read(
     mode: Mode,
     expected: Expected,
 ) -> Result<Grade, GradeError> {
-    let unreadable =
-        || GradeError::Unreadable { input: input.trim().chars().take(MAX_INPUT).collect(), expected };
+    let unreadable = || GradeError::Unreadable {
+        input: input.trim().chars().take(MAX_INPUT).collect(),
+        expected,
+    };
     if input.trim().is_empty() {
         return Err(GradeError::Empty { expected });
     }

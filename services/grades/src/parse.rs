@@ -38,11 +38,17 @@ pub(crate) struct Parsed {
 
 impl Parsed {
     fn listed(info: &GradeInfo) -> Self {
-        Self { label: info.label.to_owned(), difficulty: info.difficulty }
+        Self {
+            label: info.label.to_owned(),
+            difficulty: info.difficulty,
+        }
     }
 
     fn between(ladder: &[GradeInfo], pos: f64, label: String) -> Self {
-        Self { label, difficulty: at(ladder, pos) }
+        Self {
+            label,
+            difficulty: at(ladder, pos),
+        }
     }
 }
 
@@ -71,7 +77,9 @@ fn leading_number(s: &str) -> Option<(usize, &str)> {
 }
 
 fn position(ladder: &[GradeInfo], label: &str) -> Option<usize> {
-    ladder.iter().position(|g| g.label.eq_ignore_ascii_case(label))
+    ladder
+        .iter()
+        .position(|g| g.label.eq_ignore_ascii_case(label))
 }
 
 pub(crate) fn parse_in(system: GradeSystem, body: &str, mode: Mode) -> Option<Parsed> {
@@ -136,19 +144,26 @@ fn yds(body: &str) -> Option<Parsed> {
     let letter = |c: char| "abcd".find(c);
     let mut chars = tail.chars();
     match (chars.next(), chars.next(), chars.next(), chars.next()) {
-        (None, ..) => Some(Parsed::between(&YDS, base + YDS_PLAIN_POS, format!("5.{n}"))),
-        (Some('+'), None, ..) => {
-            Some(Parsed::between(&YDS, base + YDS_PLUS_POS, format!("5.{n}+")))
-        }
-        (Some('-'), None, ..) => {
-            Some(Parsed::between(&YDS, base + YDS_MINUS_POS, format!("5.{n}-")))
-        }
+        (None, ..) => Some(Parsed::between(
+            &YDS,
+            base + YDS_PLAIN_POS,
+            format!("5.{n}"),
+        )),
+        (Some('+'), None, ..) => Some(Parsed::between(
+            &YDS,
+            base + YDS_PLUS_POS,
+            format!("5.{n}+"),
+        )),
+        (Some('-'), None, ..) => Some(Parsed::between(
+            &YDS,
+            base + YDS_MINUS_POS,
+            format!("5.{n}-"),
+        )),
         (Some(a), None, ..) => YDS.get(first + letter(a)?).map(Parsed::listed),
         (Some(a), Some('/'), Some(b), None) => {
             let (la, lb) = (letter(a)?, letter(b)?);
-            (lb == la + 1).then(|| {
-                Parsed::between(&YDS, base + la as f64 + HALF, format!("5.{n}{a}/{b}"))
-            })
+            (lb == la + 1)
+                .then(|| Parsed::between(&YDS, base + la as f64 + HALF, format!("5.{n}{a}/{b}")))
         }
         _ => None,
     }
@@ -162,10 +177,21 @@ fn slash_ladder(ladder: &[GradeInfo], body: &str) -> Option<Parsed> {
     let i = position(ladder, left)?;
     let (lo, hi) = (ladder.get(i)?, ladder.get(i + 1)?);
     let number = left.get(..1).unwrap_or_default();
-    let candidates = [right.to_owned(), format!("{number}{right}"), format!("{left}{right}")];
-    candidates.iter().any(|c| hi.label.eq_ignore_ascii_case(c)).then(|| {
-        Parsed::between(ladder, i as f64 + HALF, format!("{}/{}", lo.label, hi.label))
-    })
+    let candidates = [
+        right.to_owned(),
+        format!("{number}{right}"),
+        format!("{left}{right}"),
+    ];
+    candidates
+        .iter()
+        .any(|c| hi.label.eq_ignore_ascii_case(c))
+        .then(|| {
+            Parsed::between(
+                ladder,
+                i as f64 + HALF,
+                format!("{}/{}", lo.label, hi.label),
+            )
+        })
 }
 
 fn french(body: &str, mode: Mode) -> Option<Parsed> {
@@ -202,10 +228,13 @@ fn uiaa_one(s: &str) -> Option<(usize, bool)> {
     };
     let arabic = number.bytes().all(|b| b.is_ascii_digit());
     let n = if arabic {
-        leading_number(number).filter(|(_, rest)| rest.is_empty())?.0
+        leading_number(number)
+            .filter(|(_, rest)| rest.is_empty())?
+            .0
     } else {
-        const ROMAN: [&str; 12] =
-            ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"];
+        const ROMAN: [&str; 12] = [
+            "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII",
+        ];
         ROMAN.iter().position(|r| r.eq_ignore_ascii_case(number))? + 1
     };
     // Ladder: I, I+, then n-, n, n+ for every n from II to XII (XII has no XII+).
@@ -237,7 +266,11 @@ fn uiaa(body: &str, mode: Mode) -> Option<Parsed> {
                 return None;
             }
             let (lo, hi) = (UIAA.get(i)?, UIAA.get(j)?);
-            Some(Parsed::between(&UIAA, i as f64 + HALF, format!("{}/{}", lo.label, hi.label)))
+            Some(Parsed::between(
+                &UIAA,
+                i as f64 + HALF,
+                format!("{}/{}", lo.label, hi.label),
+            ))
         }
     }
 }
@@ -252,7 +285,8 @@ fn ewbank(body: &str, mode: Mode) -> Option<Parsed> {
         None => EWBANK.get(one(body)? - 1).map(Parsed::listed),
         Some((left, right)) => {
             let (a, b) = (one(left)?, one(right)?);
-            (b == a + 1).then(|| Parsed::between(&EWBANK, (a - 1) as f64 + HALF, format!("{a}/{b}")))
+            (b == a + 1)
+                .then(|| Parsed::between(&EWBANK, (a - 1) as f64 + HALF, format!("{a}/{b}")))
         }
     }
 }
@@ -271,10 +305,11 @@ const SAFETY: [(&str, &[&str]); 5] = [
 pub(crate) fn split_safety(text: &str) -> (&str, Option<&'static str>) {
     let trimmed = text.trim();
     // "PG 13" is the one safety rating that may itself contain a space.
-    if let Some(head) = strip_suffix_ci(trimmed, "PG 13") {
-        if head.ends_with(char::is_whitespace) && !head.trim().is_empty() {
-            return (head.trim_end(), Some("PG13"));
-        }
+    if let Some(head) = strip_suffix_ci(trimmed, "PG 13")
+        && head.ends_with(char::is_whitespace)
+        && !head.trim().is_empty()
+    {
+        return (head.trim_end(), Some("PG13"));
     }
     let Some((head, last)) = trimmed.rsplit_once(char::is_whitespace) else {
         return (trimmed, None);
@@ -285,13 +320,17 @@ pub(crate) fn split_safety(text: &str) -> (&str, Option<&'static str>) {
     SAFETY
         .iter()
         .find(|(_, spellings)| spellings.iter().any(|s| s.eq_ignore_ascii_case(last)))
-        .map_or((trimmed, None), |(canonical, _)| (head.trim_end(), Some(*canonical)))
+        .map_or((trimmed, None), |(canonical, _)| {
+            (head.trim_end(), Some(*canonical))
+        })
 }
 
 fn strip_suffix_ci<'a>(s: &'a str, suffix: &str) -> Option<&'a str> {
     let cut = s.len().checked_sub(suffix.len())?;
     let tail = s.get(cut..)?;
-    tail.eq_ignore_ascii_case(suffix).then(|| s.get(..cut)).flatten()
+    tail.eq_ignore_ascii_case(suffix)
+        .then(|| s.get(..cut))
+        .flatten()
 }
 
 /// Removes white space and writes dashes the way the readers expect.

@@ -25,10 +25,18 @@ use crate::GradeInfo;
 /// Builds a ladder from `(label, difficulty)` pairs, numbering `difficulty_order`
 /// from 0 in the given order.
 const fn ladder<const N: usize>(src: [(&'static str, f64); N]) -> [GradeInfo; N] {
-    let mut out = [GradeInfo { label: "", difficulty_order: 0, difficulty: 0.0 }; N];
+    let mut out = [GradeInfo {
+        label: "",
+        difficulty_order: 0,
+        difficulty: 0.0,
+    }; N];
     let mut i = 0;
     while i < N {
-        out[i] = GradeInfo { label: src[i].0, difficulty_order: i as u32, difficulty: src[i].1 };
+        out[i] = GradeInfo {
+            label: src[i].0,
+            difficulty_order: i as u32,
+            difficulty: src[i].1,
+        };
         i += 1;
     }
     out
@@ -89,8 +97,8 @@ pub(crate) static FONT: [GradeInfo; 26] = ladder([
 
 /// Yosemite Decimal System, from Mountain Project's `Easy 5th` to 5.15d.
 pub(crate) static YDS: [GradeInfo; 35] = ladder([
-    ("Easy 5th", 6.0),
-    ("5.0", 10.0),
+    ("Easy 5th", 5.5),
+    ("5.0", 10.5),
     ("5.1", 14.5),
     ("5.2", 19.5),
     ("5.3", 23.5),
@@ -221,7 +229,7 @@ pub(crate) static EWBANK: [GradeInfo; 39] = ladder([
     ("10", 28.0),
     ("11", 31.0),
     ("12", 34.0),
-    ("13", 38.0),
+    ("13", 38.5),
     ("14", 42.0),
     ("15", 45.0),
     ("16", 48.5),
