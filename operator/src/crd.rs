@@ -26,10 +26,11 @@ pub const VERSION_PATTERN: &str =
     namespaced,
     status = "ClmbStackStatus",
     doc = "A clmb backend: gateway and services, bound to external PostgreSQL databases",
-    printcolumn(name = "Version", type_ = "string", json_path = ".status.version"),
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.ready"),
-    printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    // Raw JSON keeps clippy from reading four `printcolumn(...)` as duplicated attributes.
+    printcolumn = r#"{"name":"Version","type":"string","jsonPath":".status.version"}"#,
+    printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.ready"}"#,
+    printcolumn = r#"{"name":"Phase","type":"string","jsonPath":".status.phase"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
 pub struct ClmbStackSpec {
@@ -116,7 +117,11 @@ pub struct GatewayServiceSpec {
 
 impl Default for GatewayServiceSpec {
     fn default() -> Self {
-        Self { type_: ServiceType::default(), port: default_service_port(), annotations: BTreeMap::new() }
+        Self {
+            type_: ServiceType::default(),
+            port: default_service_port(),
+            annotations: BTreeMap::new(),
+        }
     }
 }
 
@@ -218,7 +223,10 @@ pub struct UpgradeSpec {
 
 impl Default for UpgradeSpec {
     fn default() -> Self {
-        Self { migrations: MigrationMode::Auto, rollback_on_failure: true }
+        Self {
+            migrations: MigrationMode::Auto,
+            rollback_on_failure: true,
+        }
     }
 }
 
@@ -262,7 +270,9 @@ pub struct ClmbStackStatus {
     pub conditions: Vec<Condition>,
 }
 
-#[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, JsonSchema)]
+#[derive(
+    Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, JsonSchema,
+)]
 pub enum Phase {
     Pending,
     Progressing,

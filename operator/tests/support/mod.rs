@@ -1,0 +1,3 @@
+#![allow(dead_code)] // each test binary uses a different part of the support code
+
+pub mod schema;
