@@ -28,7 +28,9 @@ where
                 "expected Content-Type: application/json".to_owned(),
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
         parse_json(&bytes).map(Json)
     }
 }
@@ -66,18 +68,33 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 fn describe_data_error(path: &str, message: &str) -> (String, String) {
     let message = strip_position(message);
     let quoted = message.split('`').nth(1).map(str::to_owned);
-    let parent = if path == "." { String::new() } else { format!("{path}.") };
+    let parent = if path == "." {
+        String::new()
+    } else {
+        format!("{path}.")
+    };
     if message.starts_with("unknown field")
         && let Some(name) = quoted
     {
-        return (format!("{parent}{name}"), "is not a field that can be set here".to_owned());
+        // serde_path_to_error reports an unknown field at its own path (`a.b` for `b`
+        // inside `a`), unlike a missing one, which is reported at its parent's.
+        let field = if path == name || path.ends_with(&format!(".{name}")) {
+            path.to_owned()
+        } else {
+            format!("{parent}{name}")
+        };
+        return (field, "is not a field that can be set here".to_owned());
     }
     if message.starts_with("missing field")
         && let Some(name) = quoted
     {
         return (format!("{parent}{name}"), "is required".to_owned());
     }
-    let field = if path == "." { "body".to_owned() } else { path.to_owned() };
+    let field = if path == "." {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    };
     (field, message)
 }
 
@@ -124,7 +141,9 @@ where
             Err(error) => {
                 let path = error.path().to_string();
                 let (field, message) = describe_data_error(&path, &error.into_inner().to_string());
-                Err(ApiError::BadRequestFields(vec![FieldError::new(field, message)]))
+                Err(ApiError::BadRequestFields(vec![FieldError::new(
+                    field, message,
+                )]))
             }
         }
     }
@@ -132,7 +151,40 @@ where
 
 /// Parses an id taken from the path: not a UUID is 400 naming the parameter.
 pub fn parse_id(field: &str, raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| {
-        ApiError::BadRequestFields(vec![FieldError::new(field, "must be a UUID")])
-    })
+    Uuid::parse_str(raw)
+        .map_err(|_| ApiError::BadRequestFields(vec![FieldError::new(field, "must be a UUID")]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        a: Option<i32>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        inner: Option<Inner>,
+    }
+
+    fn field_of(json: &str) -> String {
+        match parse_json::<Outer>(json.as_bytes()) {
+            Err(ApiError::Validation(errors)) => errors[0].field.clone(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unknown_or_missing_field_is_named_by_its_full_path() {
+        assert_eq!(field_of(r#"{"name": "x", "extra": 1}"#), "extra");
+        assert_eq!(field_of(r#"{"name": "x", "inner": {"b": 1}}"#), "inner.b");
+        assert_eq!(field_of(r#"{"inner": null}"#), "name");
+    }
 }
