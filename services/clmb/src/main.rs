@@ -1,1 +1,272 @@
-fn main() {}
+//! `clmb`: runs the whole stack locally (`clmb up`), one component as a container does
+//! (`clmb gateway|users|gyms|sessions`), or a service's migrations (`clmb migrate`).
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use clmb::{Service, Stack, StackOptions, Timeouts};
+use clmb_common::auth::{KeyPair, TokenSigner, TokenVerifier};
+use clmb_common::db::{self, PoolSettings};
+use clmb_common::http::{serve, shutdown_signal};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Parser)]
+#[command(name = "clmb", version, about = "Every climb a climber makes.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the whole stack in one process: every service and the gateway.
+    Up(UpArgs),
+    /// Runs the gateway.
+    Gateway(ComponentArgs),
+    /// Runs the users service.
+    Users(ComponentArgs),
+    /// Runs the gyms service.
+    Gyms(ComponentArgs),
+    /// Runs the sessions service.
+    Sessions(ComponentArgs),
+    /// Applies a service's database migrations and exits.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Args)]
+struct UpArgs {
+    /// PostgreSQL server for the stack's databases; when absent, the server at
+    /// 127.0.0.1:5432, else a private one under the data directory.
+    #[arg(long, env = "CLMB_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Address every component listens on.
+    #[arg(long, env = "CLMB_HOST", default_value = "127.0.0.1")]
+    host: IpAddr,
+    #[arg(long, env = "CLMB_GATEWAY_PORT", default_value_t = 8080)]
+    gateway_port: u16,
+    #[arg(long, env = "CLMB_USERS_PORT", default_value_t = 8081)]
+    users_port: u16,
+    #[arg(long, env = "CLMB_GYMS_PORT", default_value_t = 8082)]
+    gyms_port: u16,
+    #[arg(long, env = "CLMB_SESSIONS_PORT", default_value_t = 8083)]
+    sessions_port: u16,
+    /// Where the private PostgreSQL and the local signing key are kept.
+    #[arg(long, env = "CLMB_DATA_DIR", default_value = ".clmb")]
+    data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct ComponentArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CLMB_LISTEN", default_value = "0.0.0.0:8080")]
+    listen: SocketAddr,
+    /// This service's database (users, gyms, sessions).
+    #[arg(long, env = "CLMB_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    #[arg(long, env = "CLMB_USERS_URL", default_value = "http://127.0.0.1:8081")]
+    users_url: String,
+    #[arg(long, env = "CLMB_GYMS_URL", default_value = "http://127.0.0.1:8082")]
+    gyms_url: String,
+    #[arg(
+        long,
+        env = "CLMB_SESSIONS_URL",
+        default_value = "http://127.0.0.1:8083"
+    )]
+    sessions_url: String,
+    /// Public keys (PEM files, comma-separated) that access tokens may be signed with.
+    #[arg(long, env = "CLMB_JWT_PUBLIC_KEY_FILE", value_delimiter = ',')]
+    jwt_public_key_file: Vec<PathBuf>,
+    /// The private signing key (users service only).
+    #[arg(long, env = "CLMB_JWT_PRIVATE_KEY_FILE")]
+    jwt_private_key_file: Option<PathBuf>,
+    /// Apply this service's migrations before serving (upgrade Jobs do it in a cluster).
+    #[arg(long, env = "CLMB_MIGRATE_ON_START", default_value_t = false)]
+    migrate_on_start: bool,
+}
+
+#[derive(Debug, Args)]
+struct MigrateArgs {
+    service: Service,
+    #[arg(long, env = "CLMB_DATABASE_URL", hide_env_values = true)]
+    database_url: String,
+}
+
+fn main() -> ExitCode {
+    clmb_common::telemetry::init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("clmb: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One line a human can act on, not a backtrace.
+            eprintln!("clmb: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Up(args) => up(args).await,
+        Command::Migrate(args) => {
+            let pool = clmb::migrate(args.service, &args.database_url).await?;
+            pool.close().await;
+            Ok(())
+        }
+        Command::Gateway(args) => component("gateway", args).await,
+        Command::Users(args) => component("users", args).await,
+        Command::Gyms(args) => component("gyms", args).await,
+        Command::Sessions(args) => component("sessions", args).await,
+    }
+}
+
+async fn up(args: UpArgs) -> anyhow::Result<()> {
+    let data_dir = std::path::absolute(&args.data_dir)?;
+    let server =
+        clmb_common::pgserver::resolve(args.database_url, &data_dir.join("postgres")).await?;
+    let keys = clmb::load_or_create_keys(&data_dir.join("keys"))?;
+    let at = |port| SocketAddr::new(args.host, port);
+    let options = StackOptions {
+        server_url: server.url.clone(),
+        database_prefix: "clmb".to_owned(),
+        gateway: at(args.gateway_port),
+        users: at(args.users_port),
+        gyms: at(args.gyms_port),
+        sessions: at(args.sessions_port),
+        keys,
+        timeouts: Timeouts::default(),
+        password_params: argon2::Params::default(),
+    };
+    let stack = match Stack::start(options).await {
+        Ok(stack) => stack,
+        Err(error) => {
+            server.stop();
+            return Err(error);
+        }
+    };
+    println!("clmb is up:");
+    println!(
+        "  gateway   http://{}   (the API: http://{}/api/v1, docs: http://{}/docs)",
+        stack.gateway, stack.gateway, stack.gateway
+    );
+    println!("  users     http://{}", stack.users);
+    println!("  gyms      http://{}", stack.gyms);
+    println!("  sessions  http://{}", stack.sessions);
+    println!(
+        "  postgres  {}",
+        if server.started_here() {
+            "private server under .clmb/postgres"
+        } else {
+            "external server"
+        }
+    );
+    println!("Stop with Ctrl-C.");
+
+    shutdown_signal().await;
+    stack.stop().await;
+    server.stop();
+    Ok(())
+}
+
+fn read_keys(args: &ComponentArgs) -> anyhow::Result<(Vec<String>, Option<KeyPair>)> {
+    let mut public = Vec::new();
+    for path in &args.jwt_public_key_file {
+        public.push(
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        );
+    }
+    let private = match &args.jwt_private_key_file {
+        Some(path) => {
+            let pem = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Some(KeyPair::from_private_pem(&pem)?)
+        }
+        None => None,
+    };
+    if let Some(pair) = &private
+        && !public.contains(&pair.public_pem)
+    {
+        public.push(pair.public_pem.clone());
+    }
+    anyhow::ensure!(
+        !public.is_empty(),
+        "no public key: set CLMB_JWT_PUBLIC_KEY_FILE"
+    );
+    Ok((public, private))
+}
+
+async fn component(name: &'static str, args: ComponentArgs) -> anyhow::Result<()> {
+    let (public, private) = read_keys(&args)?;
+    let verifier = TokenVerifier::new(public.iter().map(String::as_str))?;
+    let timeouts = Timeouts::default();
+    let shutdown = CancellationToken::new();
+    let mut workers = JoinSet::new();
+
+    let pool = if name == "gateway" {
+        None
+    } else {
+        let url = args
+            .database_url
+            .as_deref()
+            .context("CLMB_DATABASE_URL is required")?;
+        let pool = db::connect(db::parse_url(url)?, PoolSettings::default()).await?;
+        if args.migrate_on_start {
+            let service = Service::ALL
+                .into_iter()
+                .find(|s| s.name() == name)
+                .context("service")?;
+            db::migrate(&pool, service.migrator()).await?;
+        }
+        Some(pool)
+    };
+
+    let wiring = clmb::Wiring {
+        verifier,
+        users_url: args.users_url.clone(),
+        gyms_url: args.gyms_url.clone(),
+        sessions_url: args.sessions_url.clone(),
+        timeouts,
+    };
+    let app = match (name, pool) {
+        ("gateway", _) => clmb::gateway_app(&wiring),
+        ("users", Some(pool)) => {
+            let pair = private.context("the users service needs CLMB_JWT_PRIVATE_KEY_FILE")?;
+            let signer = TokenSigner::new(&pair, 900)?;
+            let params = argon2::Params::default();
+            clmb::users_app(
+                pool,
+                signer,
+                &wiring,
+                params,
+                &mut workers,
+                shutdown.clone(),
+            )
+        }
+        ("gyms", Some(pool)) => clmb::gyms_app(pool, &wiring),
+        ("sessions", Some(pool)) => clmb::sessions_app(pool, &wiring),
+        _ => anyhow::bail!("unknown component {name}"),
+    };
+
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    tracing::info!(component = name, address = %args.listen, "listening");
+    serve(listener, app, shutdown_signal()).await?;
+    shutdown.cancel();
+    while workers.join_next().await.is_some() {}
+    Ok(())
+}

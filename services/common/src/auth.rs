@@ -61,7 +61,9 @@ pub struct KeyPair {
 
 impl std::fmt::Debug for KeyPair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyPair").field("kid", &key_id(&self.public_pem)).finish_non_exhaustive()
+        f.debug_struct("KeyPair")
+            .field("kid", &key_id(&self.public_pem))
+            .finish_non_exhaustive()
     }
 }
 
@@ -87,7 +89,10 @@ impl KeyPair {
             .verifying_key()
             .to_public_key_pem(LineEnding::LF)
             .map_err(|e| KeyError::ReadPublicKey(e.to_string()))?;
-        Ok(Self { private_pem, public_pem })
+        Ok(Self {
+            private_pem,
+            public_pem,
+        })
     }
 }
 
@@ -109,7 +114,11 @@ impl TokenSigner {
     pub fn new(pair: &KeyPair, access_ttl_secs: i64) -> Result<Self, KeyError> {
         let key = EncodingKey::from_ed_pem(pair.private_pem.as_bytes())
             .map_err(|e| KeyError::ReadPrivateKey(e.to_string()))?;
-        Ok(Self { key: Arc::new(key), kid: key_id(&pair.public_pem), access_ttl_secs })
+        Ok(Self {
+            key: Arc::new(key),
+            kid: key_id(&pair.public_pem),
+            access_ttl_secs,
+        })
     }
 
     pub fn sign(&self, subject: &str, kind: TokenKind, ttl_secs: i64) -> Result<String, ApiError> {
@@ -128,12 +137,24 @@ impl TokenSigner {
     }
 
     pub fn access_token(&self, user_id: Uuid) -> Result<String, ApiError> {
-        self.sign(&user_id.to_string(), TokenKind::Access, self.access_ttl_secs)
+        self.sign(
+            &user_id.to_string(),
+            TokenKind::Access,
+            self.access_ttl_secs,
+        )
     }
 
     /// A one-minute token for a call from this service to another.
     pub fn service_token(&self, service: &str) -> Result<String, ApiError> {
         self.sign(&format!("service:{service}"), TokenKind::Service, 60)
+    }
+}
+
+impl std::fmt::Debug for TokenSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSigner")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -146,7 +167,9 @@ pub struct TokenVerifier {
 
 impl std::fmt::Debug for TokenVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenVerifier").field("kids", &self.keys.keys()).finish()
+        f.debug_struct("TokenVerifier")
+            .field("kids", &self.keys.keys())
+            .finish()
     }
 }
 
@@ -162,13 +185,21 @@ impl TokenVerifier {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.leeway = 30;
-        Ok(Self { keys: Arc::new(keys), validation: Arc::new(validation) })
+        Ok(Self {
+            keys: Arc::new(keys),
+            validation: Arc::new(validation),
+        })
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        let invalid = || ApiError::Unauthorized("the access token is invalid or expired".to_owned());
+        let invalid =
+            || ApiError::Unauthorized("the access token is invalid or expired".to_owned());
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
-        let key = header.kid.as_deref().and_then(|kid| self.keys.get(kid)).ok_or_else(invalid)?;
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.keys.get(kid))
+            .ok_or_else(invalid)?;
         jsonwebtoken::decode::<Claims>(token, key, &self.validation)
             .map(|data| data.claims)
             .map_err(|_| invalid())
@@ -197,7 +228,9 @@ pub struct ServiceCaller {
 fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 impl<S> FromRequestParts<S> for AuthUser
@@ -208,15 +241,19 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts)
-            .ok_or_else(|| ApiError::Unauthorized("a bearer access token is required".to_owned()))?;
+        let token = bearer(parts).ok_or_else(|| {
+            ApiError::Unauthorized("a bearer access token is required".to_owned())
+        })?;
         let claims = TokenVerifier::from_ref(state).verify(token)?;
         if claims.kind != TokenKind::Access {
             return Err(ApiError::Unauthorized("not an access token".to_owned()));
         }
         let id = Uuid::parse_str(&claims.sub)
             .map_err(|_| ApiError::Unauthorized("the access token is invalid".to_owned()))?;
-        Ok(AuthUser { id, token: token.to_owned() })
+        Ok(AuthUser {
+            id,
+            token: token.to_owned(),
+        })
     }
 }
 
@@ -233,7 +270,9 @@ where
         if bearer(parts).is_none() {
             return Ok(MaybeAuthUser(None));
         }
-        AuthUser::from_request_parts(parts, state).await.map(|user| MaybeAuthUser(Some(user)))
+        AuthUser::from_request_parts(parts, state)
+            .await
+            .map(|user| MaybeAuthUser(Some(user)))
     }
 }
 
@@ -249,10 +288,12 @@ where
             .ok_or_else(|| ApiError::Unauthorized("a service token is required".to_owned()))?;
         let claims = TokenVerifier::from_ref(state).verify(token)?;
         match (claims.kind, claims.sub.strip_prefix("service:")) {
-            (TokenKind::Service, Some(service)) => {
-                Ok(ServiceCaller { service: service.to_owned() })
-            }
-            _ => Err(ApiError::Forbidden("only clmb services may call this".to_owned())),
+            (TokenKind::Service, Some(service)) => Ok(ServiceCaller {
+                service: service.to_owned(),
+            }),
+            _ => Err(ApiError::Forbidden(
+                "only clmb services may call this".to_owned(),
+            )),
         }
     }
 }
@@ -276,10 +317,13 @@ mod tests {
         let old = KeyPair::generate().unwrap();
         let new = KeyPair::generate().unwrap();
         let signer = TokenSigner::new(&new, 900).unwrap();
-        let verifier = TokenVerifier::new([old.public_pem.as_str(), new.public_pem.as_str()]).unwrap();
+        let verifier =
+            TokenVerifier::new([old.public_pem.as_str(), new.public_pem.as_str()]).unwrap();
         let user = Uuid::now_v7();
 
-        let claims = verifier.verify(&signer.access_token(user).unwrap()).unwrap();
+        let claims = verifier
+            .verify(&signer.access_token(user).unwrap())
+            .unwrap();
 
         assert_eq!(claims.sub, user.to_string());
         assert_eq!(claims.kind, TokenKind::Access);

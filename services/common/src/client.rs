@@ -16,13 +16,23 @@ use crate::http::REQUEST_ID;
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
     #[error("{service} answered {status}")]
-    Status { service: &'static str, status: StatusCode, body: String },
+    Status {
+        service: &'static str,
+        status: StatusCode,
+        body: String,
+    },
     #[error("{service} did not answer within the timeout")]
     Timeout { service: &'static str },
     #[error("{service} is unreachable: {detail}")]
-    Unreachable { service: &'static str, detail: String },
+    Unreachable {
+        service: &'static str,
+        detail: String,
+    },
     #[error("{service} sent an unreadable answer: {detail}")]
-    Decode { service: &'static str, detail: String },
+    Decode {
+        service: &'static str,
+        detail: String,
+    },
 }
 
 impl CallError {
@@ -52,7 +62,10 @@ impl From<CallError> for ApiError {
             CallError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             CallError::Unreachable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         };
-        ApiError::Upstream { service: error.service(), status }
+        ApiError::Upstream {
+            service: error.service(),
+            status,
+        }
     }
 }
 
@@ -72,11 +85,19 @@ impl ServiceClient {
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
             .unwrap_or_default();
-        Self { name, base_url: base_url.trim_end_matches('/').to_owned(), http, timeout }
+        Self {
+            name,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            http,
+            timeout,
+        }
     }
 
     pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Self { timeout, ..self.clone() }
+        Self {
+            timeout,
+            ..self.clone()
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -90,7 +111,10 @@ impl ServiceClient {
         token: Option<&str>,
         request_id: Option<&str>,
     ) -> reqwest::RequestBuilder {
-        let mut builder = self.http.request(method, self.url(path)).timeout(self.timeout);
+        let mut builder = self
+            .http
+            .request(method, self.url(path))
+            .timeout(self.timeout);
         if let Some(token) = token {
             builder = builder.bearer_auth(token);
         }
@@ -106,10 +130,10 @@ impl ServiceClient {
         builder: reqwest::RequestBuilder,
     ) -> Result<T, CallError> {
         let response = self.send(builder).await?;
-        response
-            .json::<T>()
-            .await
-            .map_err(|e| CallError::Decode { service: self.name, detail: e.to_string() })
+        response.json::<T>().await.map_err(|e| CallError::Decode {
+            service: self.name,
+            detail: e.to_string(),
+        })
     }
 
     /// Sends a request; any non-2xx status is an error.
@@ -136,7 +160,8 @@ impl ServiceClient {
         token: Option<&str>,
         request_id: Option<&str>,
     ) -> Result<T, CallError> {
-        self.send_json(self.request(reqwest::Method::GET, path, token, request_id)).await
+        self.send_json(self.request(reqwest::Method::GET, path, token, request_id))
+            .await
     }
 
     pub async fn post_json<B: Serialize, T: DeserializeOwned>(
@@ -146,15 +171,21 @@ impl ServiceClient {
         token: Option<&str>,
         request_id: Option<&str>,
     ) -> Result<T, CallError> {
-        self.send_json(self.request(reqwest::Method::POST, path, token, request_id).json(body))
-            .await
+        self.send_json(
+            self.request(reqwest::Method::POST, path, token, request_id)
+                .json(body),
+        )
+        .await
     }
 
     fn transport_error(&self, error: &reqwest::Error) -> CallError {
         if error.is_timeout() {
             CallError::Timeout { service: self.name }
         } else {
-            CallError::Unreachable { service: self.name, detail: error.to_string() }
+            CallError::Unreachable {
+                service: self.name,
+                detail: error.to_string(),
+            }
         }
     }
 }

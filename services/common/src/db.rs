@@ -4,9 +4,9 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
-use sqlx::migrate::Migrator;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -24,8 +24,9 @@ pub enum DbError {
 
 pub fn parse_url(url: &str) -> Result<PgConnectOptions, DbError> {
     // The error text of a bad URL could quote it, password included: keep it generic.
-    PgConnectOptions::from_str(url)
-        .map_err(|_| DbError::InvalidUrl("expected postgres://user[:password]@host[:port]/database".into()))
+    PgConnectOptions::from_str(url).map_err(|_| {
+        DbError::InvalidUrl("expected postgres://user[:password]@host[:port]/database".into())
+    })
 }
 
 /// Pool settings shared by the services.
@@ -37,7 +38,10 @@ pub struct PoolSettings {
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -55,7 +59,9 @@ pub async fn connect(options: PgConnectOptions, settings: PoolSettings) -> Resul
 
 /// Creates database `name` on the server `server` points at, unless it exists.
 pub async fn ensure_database(server: &PgConnectOptions, name: &str) -> Result<(), DbError> {
-    let mut conn = PgConnection::connect_with(server).await.map_err(DbError::Connect)?;
+    let mut conn = PgConnection::connect_with(server)
+        .await
+        .map_err(DbError::Connect)?;
     let exists: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
             .bind(name)
@@ -64,11 +70,19 @@ pub async fn ensure_database(server: &PgConnectOptions, name: &str) -> Result<()
             .map_err(DbError::Query)?;
     if !exists {
         let statement = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
-        match sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&mut conn).await {
+        match sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(&mut conn)
+            .await
+        {
             Ok(_) => tracing::info!(database = name, "created database"),
             // Another process created it between our check and our CREATE.
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
-            Err(source) => return Err(DbError::CreateDatabase { name: name.to_owned(), source }),
+            Err(source) => {
+                return Err(DbError::CreateDatabase {
+                    name: name.to_owned(),
+                    source,
+                });
+            }
         }
     }
     conn.close().await.ok();
@@ -77,18 +91,19 @@ pub async fn ensure_database(server: &PgConnectOptions, name: &str) -> Result<()
 
 /// How many of the binary's migrations the database has not applied yet.
 pub async fn pending_migrations(pool: &PgPool, migrator: &Migrator) -> Result<usize, DbError> {
-    let applied: Vec<i64> = match sqlx::query_scalar(
-        "SELECT version FROM _sqlx_migrations WHERE success",
-    )
-    .fetch_all(pool)
-    .await
-    {
-        Ok(applied) => applied,
-        // No table yet: nothing is applied.
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => Vec::new(),
-        Err(e) => return Err(DbError::Query(e)),
-    };
-    Ok(migrator.iter().filter(|m| !m.migration_type.is_down_migration())
+    let applied: Vec<i64> =
+        match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await
+        {
+            Ok(applied) => applied,
+            // No table yet: nothing is applied.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => Vec::new(),
+            Err(e) => return Err(DbError::Query(e)),
+        };
+    Ok(migrator
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
         .filter(|m| !applied.contains(&m.version))
         .count())
 }

@@ -19,7 +19,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -63,7 +66,10 @@ pub enum ApiError {
     /// A service this request needs answered badly (502), was unreachable (503) or too
     /// slow (504).
     #[error("upstream {service} failed with {status}")]
-    Upstream { service: &'static str, status: StatusCode },
+    Upstream {
+        service: &'static str,
+        status: StatusCode,
+    },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -103,18 +109,24 @@ impl ApiError {
             | Self::Conflict(d)
             | Self::PayloadTooLarge(d)
             | Self::UnsupportedMediaType(d) => (Some(d.clone()), Vec::new()),
-            Self::BadRequestFields(errors) => {
-                (Some("the request could not be read".to_owned()), errors.clone())
-            }
-            Self::Validation(errors) => {
-                (Some("one or more fields are invalid".to_owned()), errors.clone())
-            }
-            Self::TooManyRequests { retry_after_secs } => {
-                (Some(format!("slow down; retry after {retry_after_secs} s")), Vec::new())
-            }
-            Self::Upstream { service, .. } => {
-                (Some(format!("the {service} service did not answer in time or failed")), Vec::new())
-            }
+            Self::BadRequestFields(errors) => (
+                Some("the request could not be read".to_owned()),
+                errors.clone(),
+            ),
+            Self::Validation(errors) => (
+                Some("one or more fields are invalid".to_owned()),
+                errors.clone(),
+            ),
+            Self::TooManyRequests { retry_after_secs } => (
+                Some(format!("slow down; retry after {retry_after_secs} s")),
+                Vec::new(),
+            ),
+            Self::Upstream { service, .. } => (
+                Some(format!(
+                    "the {service} service did not answer in time or failed"
+                )),
+                Vec::new(),
+            ),
             // Internal causes stay in the logs.
             Self::Internal(_) => (Some("an unexpected error occurred".to_owned()), Vec::new()),
         };
@@ -223,6 +235,10 @@ impl Validator {
     }
 
     pub fn finish(self) -> ApiResult<()> {
-        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.errors))
+        }
     }
 }

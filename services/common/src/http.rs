@@ -37,13 +37,17 @@ struct MakeRequestUuidV7;
 
 impl MakeRequestId for MakeRequestUuidV7 {
     fn make_request_id<B>(&mut self, _request: &axum::http::Request<B>) -> Option<RequestId> {
-        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string()).ok().map(RequestId::new)
+        HeaderValue::from_str(&uuid::Uuid::now_v7().to_string())
+            .ok()
+            .map(RequestId::new)
     }
 }
 
 /// The request id of a request being handled, to pass on to the services it calls.
 pub fn request_id(headers: &axum::http::HeaderMap) -> Option<&str> {
-    headers.get(REQUEST_ID).and_then(|value| value.to_str().ok())
+    headers
+        .get(REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
 }
 
 /// Wraps a component's routes in the shared middleware stack and adds `/livez`,
@@ -61,14 +65,20 @@ pub fn finish_router(
     let ops = Router::new()
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(readyz).with_state(readiness))
-        .route("/metrics", get(metrics::serve_metrics).with_state(metrics.clone()));
+        .route(
+            "/metrics",
+            get(metrics::serve_metrics).with_state(metrics.clone()),
+        );
 
     routes
         .merge(ops)
         .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(middleware::from_fn(problem_for_bare_errors))
-        .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, request_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            request_timeout,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             problem_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -94,13 +104,19 @@ pub fn finish_router(
                     )
                 })
                 .on_request(())
+                // Failures are logged once, where they happen (ApiError), not again here.
+                .on_failure(())
                 .on_response(|response: &Response, latency: Duration, span: &Span| {
                     span.record("status", response.status().as_u16());
                     let latency_ms = latency.as_secs_f64() * 1000.0;
                     if response.status().is_server_error() {
                         tracing::warn!(status = response.status().as_u16(), latency_ms, "answered");
                     } else {
-                        tracing::debug!(status = response.status().as_u16(), latency_ms, "answered");
+                        tracing::debug!(
+                            status = response.status().as_u16(),
+                            latency_ms,
+                            "answered"
+                        );
                     }
                 }),
         )
@@ -109,8 +125,11 @@ pub fn finish_router(
 }
 
 async fn unknown_route() -> Response {
-    let problem =
-        problem_for(StatusCode::NOT_FOUND, Some("no such route".to_owned()), Vec::new());
+    let problem = problem_for(
+        StatusCode::NOT_FOUND,
+        Some("no such route".to_owned()),
+        Vec::new(),
+    );
     problem_response(StatusCode::NOT_FOUND, &problem)
 }
 
@@ -178,7 +197,9 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

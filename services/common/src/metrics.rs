@@ -68,8 +68,16 @@ impl Metrics {
             "Time to answer an HTTP request",
             latency.clone(),
         );
-        scoped.register("db_pool_connections", "Open database connections", pool_connections.clone());
-        scoped.register("db_pool_idle_connections", "Idle database connections", pool_idle.clone());
+        scoped.register(
+            "db_pool_connections",
+            "Open database connections",
+            pool_connections.clone(),
+        );
+        scoped.register(
+            "db_pool_idle_connections",
+            "Idle database connections",
+            pool_idle.clone(),
+        );
 
         Self {
             registry: Arc::new(registry),
@@ -85,15 +93,25 @@ impl Metrics {
         let route = route.to_owned();
         let method = method.to_owned();
         self.latency
-            .get_or_create(&RouteLabels { method: method.clone(), route: route.clone() })
+            .get_or_create(&RouteLabels {
+                method: method.clone(),
+                route: route.clone(),
+            })
             .observe(seconds);
-        self.requests.get_or_create(&RequestLabels { method, route, status }).inc();
+        self.requests
+            .get_or_create(&RequestLabels {
+                method,
+                route,
+                status,
+            })
+            .inc();
     }
 
     pub fn render(&self) -> String {
         if let Some(pool) = &self.pool {
             self.pool_connections.set(i64::from(pool.size()));
-            self.pool_idle.set(i64::try_from(pool.num_idle()).unwrap_or(i64::MAX));
+            self.pool_idle
+                .set(i64::try_from(pool.num_idle()).unwrap_or(i64::MAX));
         }
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
@@ -116,7 +134,12 @@ pub async fn record(State(metrics): State<Metrics>, request: Request, next: Next
 
     let response = next.run(request).await;
 
-    metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    metrics.observe(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     response
 }
 

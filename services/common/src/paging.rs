@@ -54,15 +54,25 @@ impl<T> Page<T> {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let has_more = rows.len() > limit;
         rows.truncate(limit);
-        let next_cursor = if has_more { rows.last().map(|last| encode(&position_of(last))) } else { None };
-        Page { items: rows, next_cursor }
+        let next_cursor = if has_more {
+            rows.last().map(|last| encode(&position_of(last)))
+        } else {
+            None
+        };
+        Page {
+            items: rows,
+            next_cursor,
+        }
     }
 }
 
 const CHECKSUM_LEN: usize = 6;
 
 fn checksum(payload: &[u8]) -> [u8; CHECKSUM_LEN] {
-    let digest = Sha256::new().chain_update(b"clmb-cursor-v1").chain_update(payload).finalize();
+    let digest = Sha256::new()
+        .chain_update(b"clmb-cursor-v1")
+        .chain_update(payload)
+        .finalize();
     let mut out = [0u8; CHECKSUM_LEN];
     out.copy_from_slice(&digest[..CHECKSUM_LEN]);
     out
@@ -76,8 +86,12 @@ pub fn encode<P: Serialize>(position: &P) -> String {
 }
 
 pub fn decode<P: for<'de> Deserialize<'de>>(cursor: &str) -> Result<P, ApiError> {
-    let invalid =
-        || ApiError::BadRequestFields(vec![FieldError::new("cursor", "is not a cursor this list gave out")]);
+    let invalid = || {
+        ApiError::BadRequestFields(vec![FieldError::new(
+            "cursor",
+            "is not a cursor this list gave out",
+        )])
+    };
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     if bytes.len() <= CHECKSUM_LEN {
         return Err(invalid());

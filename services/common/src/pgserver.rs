@@ -24,7 +24,10 @@ pub enum PgServerError {
     )]
     NotInstalled,
     #[error("failed to prepare {path}: {source}")]
-    Prepare { path: PathBuf, source: std::io::Error },
+    Prepare {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("failed to run {program}: {detail}")]
     Run { program: String, detail: String },
 }
@@ -52,17 +55,26 @@ impl PgServer {
 }
 
 /// Picks the server as described in the module docs.
-pub async fn resolve(explicit: Option<String>, private_dir: &Path) -> Result<PgServer, PgServerError> {
+pub async fn resolve(
+    explicit: Option<String>,
+    private_dir: &Path,
+) -> Result<PgServer, PgServerError> {
     if let Some(url) = explicit.filter(|u| !u.trim().is_empty()) {
         return Ok(PgServer { url, private: None });
     }
     if answers(DEFAULT_SERVER_URL).await {
-        return Ok(PgServer { url: DEFAULT_SERVER_URL.to_owned(), private: None });
+        return Ok(PgServer {
+            url: DEFAULT_SERVER_URL.to_owned(),
+            private: None,
+        });
     }
     let dir = private_dir.to_path_buf();
     let private = tokio::task::spawn_blocking(move || PrivateServer::ensure_running(&dir))
         .await
-        .map_err(|e| PgServerError::Run { program: "postgres".into(), detail: e.to_string() })??;
+        .map_err(|e| PgServerError::Run {
+            program: "postgres".into(),
+            detail: e.to_string(),
+        })??;
     let url = format!("postgres://postgres@127.0.0.1:{}/postgres", private.port);
     for _ in 0..50 {
         if answers(&url).await {
@@ -70,11 +82,16 @@ pub async fn resolve(explicit: Option<String>, private_dir: &Path) -> Result<PgS
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Ok(PgServer { url, private: Some(private) })
+    Ok(PgServer {
+        url,
+        private: Some(private),
+    })
 }
 
 async fn answers(url: &str) -> bool {
-    let Ok(options) = crate::db::parse_url(url) else { return false };
+    let Ok(options) = crate::db::parse_url(url) else {
+        return false;
+    };
     let options = options.log_statements(tracing::log::LevelFilter::Off);
     let attempt = tokio::time::timeout(Duration::from_secs(2), options.connect()).await;
     match attempt {
@@ -99,29 +116,51 @@ impl PrivateServer {
     fn ensure_running(dir: &Path) -> Result<Self, PgServerError> {
         let bin = find_binaries().ok_or(PgServerError::NotInstalled)?;
         let prepare = |path: &Path| {
-            fs::create_dir_all(path)
-                .map_err(|source| PgServerError::Prepare { path: path.to_owned(), source })
+            fs::create_dir_all(path).map_err(|source| PgServerError::Prepare {
+                path: path.to_owned(),
+                source,
+            })
         };
         prepare(dir)?;
 
         // Several test processes may race to start the server: one lock serializes them.
         let lock_path = dir.join("start.lock");
-        let lock = File::create(&lock_path)
-            .map_err(|source| PgServerError::Prepare { path: lock_path.clone(), source })?;
-        lock.lock().map_err(|source| PgServerError::Prepare { path: lock_path, source })?;
+        let lock = File::create(&lock_path).map_err(|source| PgServerError::Prepare {
+            path: lock_path.clone(),
+            source,
+        })?;
+        lock.lock().map_err(|source| PgServerError::Prepare {
+            path: lock_path,
+            source,
+        })?;
 
         let data = dir.join("data");
         let socket = dir.join("run");
         prepare(&socket)?;
-        let run_as = if running_as_root() { Some(unprivileged_user()) } else { None };
+        let run_as = if running_as_root() {
+            Some(unprivileged_user())
+        } else {
+            None
+        };
         if let Some(user) = &run_as {
             // The server user must own its files and reach them through the parents.
             prepare(&data)?;
-            run(Command::new("chown").arg("-R").arg(format!("{user}:")).arg(dir), "chown")?;
+            run(
+                Command::new("chown")
+                    .arg("-R")
+                    .arg(format!("{user}:"))
+                    .arg(dir),
+                "chown",
+            )?;
         }
 
-        let mut server =
-            Self { bin, data, run_as, port: PRIVATE_PORT, started_here: false };
+        let mut server = Self {
+            bin,
+            data,
+            run_as,
+            port: PRIVATE_PORT,
+            started_here: false,
+        };
         if !server.data.join("PG_VERSION").exists() {
             server.initdb()?;
         }
@@ -147,10 +186,15 @@ impl PrivateServer {
     fn initdb(&self) -> Result<(), PgServerError> {
         tracing::info!(data = %self.data.display(), "initializing a private PostgreSQL");
         let mut command = self.command("initdb");
-        command
-            .arg("-D")
-            .arg(&self.data)
-            .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-instructions"]);
+        command.arg("-D").arg(&self.data).args([
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-instructions",
+        ]);
         run(&mut command, "initdb")
     }
 
@@ -180,7 +224,11 @@ impl PrivateServer {
 
     fn stop(&self) {
         let mut command = self.command("pg_ctl");
-        command.arg("stop").arg("-D").arg(&self.data).args(["-m", "fast", "-w"]);
+        command
+            .arg("stop")
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "fast", "-w"]);
         match run(&mut command, "pg_ctl stop") {
             Ok(()) => tracing::info!("stopped the private PostgreSQL"),
             Err(error) => tracing::warn!(error = %error, "could not stop the private PostgreSQL"),
@@ -189,9 +237,10 @@ impl PrivateServer {
 }
 
 fn run(command: &mut Command, program: &str) -> Result<(), PgServerError> {
-    let output = command
-        .output()
-        .map_err(|e| PgServerError::Run { program: program.to_owned(), detail: e.to_string() })?;
+    let output = command.output().map_err(|e| PgServerError::Run {
+        program: program.to_owned(),
+        detail: e.to_string(),
+    })?;
     if output.status.success() {
         return Ok(());
     }
@@ -246,5 +295,9 @@ fn unprivileged_user() -> String {
         fs::read_to_string("/etc/passwd")
             .is_ok_and(|passwd| passwd.lines().any(|l| l.starts_with(&format!("{name}:"))))
     };
-    if has_user("postgres") { "postgres".to_owned() } else { "nobody".to_owned() }
+    if has_user("postgres") {
+        "postgres".to_owned()
+    } else {
+        "nobody".to_owned()
+    }
 }

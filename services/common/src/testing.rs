@@ -48,14 +48,29 @@ impl TestDatabase {
         let server = server_url().await;
         let name = format!("clmb_test_{}", uuid::Uuid::new_v4().simple());
         let server_options = db::parse_url(&server).expect("test server URL");
-        db::ensure_database(&server_options, &name).await.expect("create test database");
-        let options = server_options.database(&name);
-        let pool = db::connect(options, PoolSettings { max_connections: 8, ..Default::default() })
+        db::ensure_database(&server_options, &name)
             .await
-            .expect("connect to test database");
-        db::migrate(&pool, migrator).await.expect("migrate test database");
+            .expect("create test database");
+        let options = server_options.database(&name);
+        let pool = db::connect(
+            options,
+            PoolSettings {
+                max_connections: 8,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("connect to test database");
+        db::migrate(&pool, migrator)
+            .await
+            .expect("migrate test database");
         let url = with_database(&server, &name);
-        Self { pool, url, name, server }
+        Self {
+            pool,
+            url,
+            name,
+            server,
+        }
     }
 }
 
@@ -63,7 +78,10 @@ impl TestDatabase {
 pub fn with_database(server_url: &str, name: &str) -> String {
     match server_url.rsplit_once('/') {
         Some((base, tail)) if !base.ends_with('/') => {
-            let query = tail.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+            let query = tail
+                .split_once('?')
+                .map(|(_, q)| format!("?{q}"))
+                .unwrap_or_default();
             format!("{base}/{name}{query}")
         }
         _ => format!("{server_url}/{name}"),
@@ -76,16 +94,23 @@ impl Drop for TestDatabase {
         let server = std::mem::take(&mut self.server);
         // Async work cannot run in Drop; a short-lived thread with its own runtime can.
         let dropper = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
             else {
                 return;
             };
             runtime.block_on(async move {
                 use sqlx::Connection;
-                let Ok(options) = db::parse_url(&server) else { return };
+                let Ok(options) = db::parse_url(&server) else {
+                    return;
+                };
                 if let Ok(mut conn) = sqlx::PgConnection::connect_with(&options).await {
                     let statement = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                    sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&mut conn).await.ok();
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                        .execute(&mut conn)
+                        .await
+                        .ok();
                     conn.close().await.ok();
                 }
             });
