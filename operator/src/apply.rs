@@ -110,3 +110,40 @@ pub async fn apply(
     }
     Ok(applied)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn defaults_added_by_the_server_are_not_drift() {
+        let wanted = json!({"spec": {"ports": [{"port": 80}]}});
+        let actual =
+            json!({"spec": {"ports": [{"port": 80, "protocol": "TCP"}], "clusterIP": "10.0.0.1"}});
+
+        assert!(is_subset(&wanted, &actual));
+    }
+
+    #[test]
+    fn a_changed_or_missing_field_is_drift() {
+        let wanted = json!({"spec": {"replicas": 2, "paused": false}});
+
+        assert!(!is_subset(
+            &wanted,
+            &json!({"spec": {"replicas": 3, "paused": false}})
+        ));
+        assert!(!is_subset(&wanted, &json!({"spec": {"replicas": 2}})));
+    }
+
+    #[test]
+    fn a_list_with_an_extra_item_is_drift() {
+        let wanted = json!({"args": ["clmb", "users"]});
+
+        assert!(!is_subset(
+            &wanted,
+            &json!({"args": ["clmb", "users", "--debug"]})
+        ));
+    }
+}

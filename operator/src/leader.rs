@@ -170,3 +170,65 @@ impl LeaderElector {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lease(holder: &str, renewed_at: i64, duration: i32) -> Lease {
+        Lease {
+            metadata: ObjectMeta::default(),
+            spec: Some(LeaseSpec {
+                holder_identity: Some(holder.to_owned()),
+                lease_duration_seconds: Some(duration),
+                renew_time: Some(MicroTime(Timestamp::from_second(renewed_at).unwrap())),
+                ..LeaseSpec::default()
+            }),
+        }
+    }
+
+    fn at(second: i64) -> Timestamp {
+        Timestamp::from_second(second).unwrap()
+    }
+
+    #[test]
+    fn a_missing_lease_is_created() {
+        assert_eq!(decide(None, "a", at(100)), Decision::Create);
+    }
+
+    #[test]
+    fn the_holder_renews_its_own_lease() {
+        assert_eq!(
+            decide(Some(&lease("a", 90, 15)), "a", at(100)),
+            Decision::Renew
+        );
+    }
+
+    #[test]
+    fn a_fresh_lease_of_another_replica_is_waited_on() {
+        let decision = decide(Some(&lease("b", 90, 15)), "a", at(100));
+
+        assert_eq!(
+            decision,
+            Decision::Wait {
+                holder: "b".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn an_expired_lease_of_another_replica_is_taken_over() {
+        assert_eq!(
+            decide(Some(&lease("b", 80, 15)), "a", at(100)),
+            Decision::TakeOver
+        );
+    }
+
+    #[test]
+    fn a_released_lease_is_taken_over() {
+        assert_eq!(
+            decide(Some(&lease("", 99, 15)), "a", at(100)),
+            Decision::TakeOver
+        );
+    }
+}

@@ -285,3 +285,33 @@ pub fn backoff(attempts: u32) -> Duration {
     let exponent = attempts.saturating_sub(1).min(6);
     Duration::from_secs(5u64 << exponent).min(Duration::from_secs(300))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_requeue_delay_doubles_per_failure_up_to_five_minutes() {
+        let delays: Vec<u64> = (1..=9).map(|n| backoff(n).as_secs()).collect();
+
+        assert_eq!(delays, [5, 10, 20, 40, 80, 160, 300, 300, 300]);
+    }
+
+    #[test]
+    fn an_invalid_stack_is_a_permanent_error_and_a_failed_apply_is_not() {
+        let invalid = Error::from(ValidateError::ParseVersion {
+            version: "x".to_owned(),
+        });
+        let status = kube::core::Status::failure("boom", "InternalError").with_code(500);
+        let apply = Error::from(ApplyError::ApplyObject {
+            kind: crate::rbac::ChildKind::Deployment,
+            name: "prod-users".to_owned(),
+            source: kube::Error::Api(Box::new(status)),
+        });
+
+        assert!(invalid.is_permanent());
+        assert_eq!(invalid.category(), "validate_version");
+        assert!(!apply.is_permanent());
+        assert_eq!(apply.category(), "apply_object");
+    }
+}

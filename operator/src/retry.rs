@@ -54,3 +54,67 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use kube::core::Status;
+
+    use super::*;
+
+    const FAST: RetryPolicy = RetryPolicy {
+        attempts: 4,
+        first_pause: Duration::from_millis(1),
+    };
+
+    fn api_error(code: u16) -> kube::Error {
+        kube::Error::Api(Box::new(Status::failure("x", "y").with_code(code)))
+    }
+
+    #[test]
+    fn conflicts_throttling_and_server_errors_are_transient() {
+        for code in [409, 429, 500, 503] {
+            assert!(is_transient(&api_error(code)), "{code}");
+        }
+    }
+
+    #[test]
+    fn rejections_of_the_request_itself_are_not_transient() {
+        for code in [400, 403, 404, 422] {
+            assert!(!is_transient(&api_error(code)), "{code}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_transient_error_is_retried_until_the_call_succeeds() {
+        let mut calls = 0;
+
+        let result = with_retry(FAST, || {
+            calls += 1;
+            let attempt = calls;
+            async move {
+                if attempt < 3 {
+                    Err(api_error(500))
+                } else {
+                    Ok(attempt)
+                }
+            }
+        })
+        .await;
+
+        assert_eq!(result.ok(), Some(3));
+    }
+
+    #[tokio::test]
+    async fn retries_stop_after_the_last_attempt() {
+        let mut calls = 0;
+
+        let result: Result<(), _> = with_retry(FAST, || {
+            calls += 1;
+            async { Err(api_error(503)) }
+        })
+        .await;
+
+        assert!(result.is_err());
+        assert_eq!(calls, FAST.attempts);
+    }
+}

@@ -342,3 +342,38 @@ pub fn fingerprint(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn semantic_versions_with_prerelease_and_build_are_accepted() {
+        for v in [
+            "0.4.0",
+            "1.2.3",
+            "v2.0.10",
+            "0.5.0-rc.1",
+            "1.0.0+build.7",
+            "1.0.0-alpha+001",
+        ] {
+            assert!(looks_like_semver(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn tags_that_are_not_semantic_versions_are_rejected() {
+        for v in [
+            "latest", "1.2", "01.2.3", "1.2.3-", "1.2.3+", "1.2.3 ", "", "1.2.x",
+        ] {
+            assert!(!looks_like_semver(v), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn the_schema_pattern_and_the_code_agree_on_the_version_format() {
+        // The CRD pattern is the admission check, this function the operator's own.
+        assert!(crate::crd::VERSION_PATTERN.starts_with("^v?"));
+        assert!(looks_like_semver("v1.0.0") && looks_like_semver("1.0.0"));
+    }
+}
