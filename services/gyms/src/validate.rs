@@ -508,12 +508,12 @@ impl RouteInput {
                 "stripped_on",
                 "must be null while the route is active; send `\"active\": false` to archive it",
             );
-        }
-        if !active && stripped_on.is_none() {
+        } else if !active && stripped_on.is_none() {
             stripped_on = Some(today);
         }
         if let (Some(set), Some(stripped)) = (set_on, stripped_on)
             && stripped < set
+            && !active
         {
             let field = if explicit_strip {
                 "stripped_on"
