@@ -151,6 +151,19 @@ pub async fn users_show(
     Ok(Json(Profile::Public(Box::new(PublicUser::from(user)))))
 }
 
+/// The caller's own profile, in full.
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 401)))]
+pub async fn users_show_me(
+    State(state): State<AppState>,
+    caller: AuthUser,
+) -> ApiResult<Json<User>> {
+    let user = store::find_user(&state.pool, caller.id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such user".to_owned()))?;
+    Ok(Json(User::from(user)))
+}
+
 /// Fields a climber may change on their profile.
 const EDITABLE: &[&str] = &[
     "username",

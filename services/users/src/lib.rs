@@ -84,7 +84,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::auth_refresh))
         .routes(routes!(api::auth_logout))
         .routes(routes!(api::users_show))
-        .routes(routes!(api::users_update_me, api::users_delete_me))
+        .routes(routes!(
+            api::users_show_me,
+            api::users_update_me,
+            api::users_delete_me
+        ))
 }
 
 /// The complete service around `state`: public routes under `/api/v1`, internal routes
