@@ -503,3 +503,37 @@ async fn the_service_answers_health_metrics_and_problem_json_for_unknown_paths()
     assert_eq!(bad_id.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad_id.error_fields(), ["gym_id"]);
 }
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_415_and_broken_json_is_400() {
+    let app = App::start().await;
+    let (_, token) = app.user();
+    let url = format!("{}/api/v1/gyms", app.base);
+
+    let as_text = app
+        .http
+        .post(&url)
+        .bearer_auth(&token)
+        .body("name=Crux")
+        .send()
+        .await
+        .unwrap();
+    let broken = app
+        .http
+        .post(&url)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(as_text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(broken.status(), StatusCode::BAD_REQUEST);
+    let content_type = broken.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(content_type.starts_with("application/problem+json"));
+    assert_eq!(app.get("/api/v1/gyms").await.body["items"], json!([]));
+}
