@@ -2,6 +2,9 @@
 //! free ports, talking over real HTTP, each with a fresh database on the real PostgreSQL
 //! server (see `clmb_common::testing` for which server).
 
+// A test harness: any failure here is a test failure, so panicking is the point.
+#![allow(clippy::unwrap_used)]
+
 use std::net::SocketAddr;
 
 use clmb::{Stack, StackOptions, Timeouts};

@@ -1,6 +1,9 @@
 //! Composed reads when a part fails: a minor part gives a partial answer, the core part
 //! gives 502/503/504, and nothing waits past the gateway's deadline.
 
+// Helpers of a test file: a failure in them is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, Instant};
 
 use clmb::Timeouts;

@@ -1,6 +1,9 @@
 //! The README's quickstart, through the gateway: register, set up a gym with routes, log
 //! a session, import every real logbook export, and read the overview.
 
+// Helpers of a test file: a failure in them is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use clmb_tests::{TestStack, fixture};
 use serde_json::{Value, json};
 
