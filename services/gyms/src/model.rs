@@ -106,23 +106,33 @@ impl GradeSystems {
     }
 }
 
-/// A climbing gym.
+/// A climbing gym. Every field is always present; optional ones are `null` when unset.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Gym {
     pub id: Uuid,
     pub name: String,
     /// Unique; made from the name when not given.
     pub slug: String,
+    #[schema(required = true)]
     pub address: Option<String>,
+    #[schema(required = true)]
     pub city: Option<String>,
+    #[schema(required = true)]
     pub state: Option<String>,
     /// ISO 3166-1 alpha-2, upper case.
+    #[schema(required = true)]
     pub country: Option<String>,
+    #[schema(required = true)]
     pub latitude: Option<f64>,
+    #[schema(required = true)]
     pub longitude: Option<f64>,
+    #[schema(required = true)]
     pub phone: Option<String>,
+    #[schema(required = true)]
     pub email: Option<String>,
+    #[schema(required = true)]
     pub website: Option<String>,
+    #[schema(required = true)]
     pub description: Option<String>,
     pub grade_systems: GradeSystems,
     /// User ids of the gym's managers, earliest first.
@@ -133,7 +143,7 @@ pub struct Gym {
     pub updated_at: OffsetDateTime,
 }
 
-/// A route or boulder of a gym.
+/// A route or boulder of a gym. Every field is always present, `null` when unset.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Route {
     pub id: Uuid,
@@ -145,15 +155,19 @@ pub struct Route {
     pub grade_system: GradeSystem,
     /// Place on the common scale all grade systems share (see `GET /grade-systems`).
     pub difficulty: f64,
+    #[schema(required = true)]
     pub name: Option<String>,
+    #[schema(required = true)]
     pub colour: Option<String>,
+    #[schema(required = true)]
     pub section: Option<String>,
+    #[schema(required = true)]
     pub setter: Option<String>,
     #[serde(with = "iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
+    #[schema(required = true, value_type = Option<String>, format = Date)]
     pub set_on: Option<Date>,
     #[serde(with = "iso_date::option")]
-    #[schema(value_type = Option<String>, format = Date)]
+    #[schema(required = true, value_type = Option<String>, format = Date)]
     pub stripped_on: Option<Date>,
     /// False once the route is stripped (archived); then `stripped_on` is set.
     pub active: bool,
@@ -190,7 +204,7 @@ pub struct GradeSystemsInput {
 #[serde(deny_unknown_fields)]
 pub struct CreateGym {
     /// 1 to 200 characters.
-    #[schema(value_type = String)]
+    #[schema(required = true, value_type = String)]
     pub name: Option<String>,
     /// Lower-case letters, digits and single dashes, at most 100; made from the name
     /// when absent. An explicit slug another gym has is 409.
@@ -268,7 +282,7 @@ pub struct AddManager {
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRoute {
-    #[schema(value_type = Discipline)]
+    #[schema(required = true, value_type = Discipline)]
     pub discipline: Option<String>,
     /// A grade of the gym's system for the discipline's family, in any form the grade
     /// parser reads (`v5`, `V 5`, `V4-5`, `5.10a/b`, `5.11`); stored canonically.
