@@ -14,8 +14,16 @@ use sqlx::{ConnectOptions, Connection};
 
 pub const DEFAULT_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
-/// Port of the private server; fixed so `clmb up` and the tests share one server.
+/// Port of the private server; fixed so `clmb up` and the tests share one server
+/// (`CLMB_PRIVATE_PG_PORT` moves it).
 const PRIVATE_PORT: u16 = 54329;
+
+fn private_port() -> u16 {
+    std::env::var("CLMB_PRIVATE_PG_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(PRIVATE_PORT)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum PgServerError {
@@ -68,8 +76,13 @@ pub async fn resolve(
             private: None,
         });
     }
-    let dir = private_dir.to_path_buf();
-    let private = tokio::task::spawn_blocking(move || PrivateServer::ensure_running(&dir))
+    start_private(private_dir, private_port()).await
+}
+
+/// Starts (or joins) the private server kept in `dir`, listening on `port`.
+pub async fn start_private(dir: &Path, port: u16) -> Result<PgServer, PgServerError> {
+    let dir = dir.to_path_buf();
+    let private = tokio::task::spawn_blocking(move || PrivateServer::ensure_running(&dir, port))
         .await
         .map_err(|e| PgServerError::Run {
             program: "postgres".into(),
@@ -113,7 +126,7 @@ struct PrivateServer {
 }
 
 impl PrivateServer {
-    fn ensure_running(dir: &Path) -> Result<Self, PgServerError> {
+    fn ensure_running(dir: &Path, port: u16) -> Result<Self, PgServerError> {
         let bin = find_binaries().ok_or(PgServerError::NotInstalled)?;
         let prepare = |path: &Path| {
             fs::create_dir_all(path).map_err(|source| PgServerError::Prepare {
