@@ -171,7 +171,7 @@ impl PrivateServer {
             bin,
             data,
             run_as,
-            port: PRIVATE_PORT,
+            port,
             started_here: false,
         };
         if !server.data.join("PG_VERSION").exists() {
