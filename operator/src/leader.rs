@@ -49,13 +49,14 @@ pub fn decide(lease: Option<&Lease>, identity: &str, now: Timestamp) -> Decision
     if holder == identity {
         return Decision::Renew;
     }
-    let duration = i64::from(spec.lease_duration_seconds.unwrap_or_default());
-    let renewed = spec
+    // Milliseconds: whole seconds would expire a one-second lease at every second boundary.
+    let duration_ms = i64::from(spec.lease_duration_seconds.unwrap_or_default()) * 1000;
+    let renewed_ms = spec
         .renew_time
         .as_ref()
-        .map(|t| t.0.as_second())
+        .map(|t| t.0.as_millisecond())
         .unwrap_or_default();
-    if holder.is_empty() || renewed + duration <= now.as_second() {
+    if holder.is_empty() || renewed_ms + duration_ms <= now.as_millisecond() {
         Decision::TakeOver
     } else {
         Decision::Wait { holder }

@@ -156,7 +156,8 @@ where
     }
 }
 
-async fn run_controller(client: Client, namespace: Option<&str>, ctx: Arc<Context>) {
+/// Runs the controller until a shutdown signal; public so the cluster test can run it in-process.
+pub async fn run_controller(client: Client, namespace: Option<&str>, ctx: Arc<Context>) {
     let owned = watcher::Config::default().labels(&format!("{LABEL_MANAGED_BY}={MANAGED_BY}"));
     let controller = Controller::new(
         api::<ClmbStack>(&client, namespace),
