@@ -41,7 +41,10 @@ fn rule_blocks(template: &str) -> Vec<String> {
             continue;
         }
         let mut block = String::new();
-        while let Some(next) = lines.next_if(|l| l.starts_with([' ', '-']) || l.trim().is_empty()) {
+        // `- ` and not `-`: a `---` document separator ends the list.
+        while let Some(next) =
+            lines.next_if(|l| l.starts_with(' ') || l.starts_with("- ") || l.trim().is_empty())
+        {
             block.push_str(next);
             block.push('\n');
         }
