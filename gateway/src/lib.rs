@@ -5,6 +5,7 @@
 //! public API at `/api/v1/openapi.json` with a browsable page at `/docs`.
 
 pub mod compose;
+pub mod export;
 pub mod openapi;
 pub mod proxy;
 
@@ -87,6 +88,7 @@ pub fn router(settings: &Settings) -> Router {
             "/api/v1/sessions/{session_id}/detail",
             get(compose::session_detail),
         )
+        .route("/api/v1/users/me/export", get(export::export))
         .route("/api/v1/openapi.json", get(openapi::serve_document))
         .route("/api/v1/{*rest}", any(proxy::forward))
         .with_state(state)

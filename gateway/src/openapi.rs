@@ -11,7 +11,11 @@ use utoipa::openapi::{ComponentsBuilder, InfoBuilder, ServerBuilder};
 use utoipa_scalar::{Scalar, Servable};
 
 #[derive(OpenApi)]
-#[openapi(paths(crate::compose::overview, crate::compose::session_detail))]
+#[openapi(paths(
+    crate::compose::overview,
+    crate::compose::session_detail,
+    crate::export::export
+))]
 struct GatewayDoc;
 
 /// Every public call, with the bearer scheme and the API's description.

@@ -198,7 +198,15 @@ pub struct Stack {
     servers: JoinSet<()>,
     workers: JoinSet<()>,
     shutdown: CancellationToken,
-    component_shutdown: Vec<(&'static str, CancellationToken)>,
+    components: Vec<Component>,
+}
+
+/// One running component: enough to stop it and to start it again on the same address.
+struct Component {
+    name: &'static str,
+    addr: SocketAddr,
+    app: axum::Router,
+    stop: CancellationToken,
 }
 
 impl Stack {
@@ -282,7 +290,7 @@ impl Stack {
             servers: JoinSet::new(),
             workers,
             shutdown,
-            component_shutdown: Vec::new(),
+            components: Vec::new(),
         };
         for (name, listener, app) in apps {
             let addr = listener.local_addr()?;
@@ -292,24 +300,55 @@ impl Stack {
                 "sessions" => stack.sessions = addr,
                 _ => stack.gateway = addr,
             }
-            let stop = stack.shutdown.child_token();
-            stack.component_shutdown.push((name, stop.clone()));
-            stack.servers.spawn(async move {
-                let signal = async move { stop.cancelled().await };
-                if let Err(error) = clmb_common::http::serve(listener, app, signal).await {
-                    tracing::error!(component = name, error = %error, "server failed");
-                }
-            });
-            tracing::info!(component = name, address = %addr, "listening");
+            stack.serve(name, listener, app)?;
         }
         Ok(stack)
     }
 
+    fn serve(
+        &mut self,
+        name: &'static str,
+        listener: TcpListener,
+        app: axum::Router,
+    ) -> anyhow::Result<()> {
+        let addr = listener.local_addr()?;
+        let stop = self.shutdown.child_token();
+        self.components.retain(|c| c.name != name);
+        self.components.push(Component {
+            name,
+            addr,
+            app: app.clone(),
+            stop: stop.clone(),
+        });
+        self.servers.spawn(async move {
+            let signal = async move { stop.cancelled().await };
+            if let Err(error) = clmb_common::http::serve(listener, app, signal).await {
+                tracing::error!(component = name, error = %error, "server failed");
+            }
+        });
+        tracing::info!(component = name, address = %addr, "listening");
+        Ok(())
+    }
+
     /// Stops one component (tests use this to show how the others cope).
     pub fn stop_component(&self, name: &str) {
-        if let Some((_, stop)) = self.component_shutdown.iter().find(|(n, _)| *n == name) {
-            stop.cancel();
+        if let Some(component) = self.components.iter().find(|c| c.name == name) {
+            component.stop.cancel();
         }
+    }
+
+    /// Starts a stopped component again on the address it had.
+    pub async fn restart_component(&mut self, name: &str) -> anyhow::Result<()> {
+        let component = self
+            .components
+            .iter()
+            .find(|c| c.name == name)
+            .context("no such component")?;
+        let (name, addr, app) = (component.name, component.addr, component.app.clone());
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        self.serve(name, listener, app)
     }
 
     /// Stops every component and waits for requests in flight to finish.

@@ -58,6 +58,7 @@
 //! the same fields. Two identical rows (a repeat lap) thus get two keys, and a later
 //! export with rows added or reordered gives every old ascent its old key.
 
+mod clmb;
 mod eight_a;
 mod mountain_project;
 mod table;
@@ -73,10 +74,17 @@ pub enum Source {
     MountainProject,
     TheCrag,
     EightA,
+    /// clmb's own CSV export.
+    Clmb,
 }
 
 impl Source {
-    pub const ALL: [Source; 3] = [Source::MountainProject, Source::TheCrag, Source::EightA];
+    pub const ALL: [Source; 4] = [
+        Source::MountainProject,
+        Source::TheCrag,
+        Source::EightA,
+        Source::Clmb,
+    ];
 
     /// The name in `POST /imports/{source}`: `mountain-project`, `thecrag`, `8a`.
     pub fn as_str(self) -> &'static str {
@@ -84,6 +92,7 @@ impl Source {
             Source::MountainProject => "mountain-project",
             Source::TheCrag => "thecrag",
             Source::EightA => "8a",
+            Source::Clmb => "clmb",
         }
     }
 
@@ -99,6 +108,7 @@ impl Source {
             Source::MountainProject => "mp",
             Source::TheCrag => "thecrag",
             Source::EightA => "8a",
+            Source::Clmb => "clmb",
         }
     }
 
@@ -108,6 +118,7 @@ impl Source {
             Source::MountainProject => mountain_project::REQUIRED,
             Source::TheCrag => thecrag::REQUIRED,
             Source::EightA => eight_a::REQUIRED,
+            Source::Clmb => clmb::REQUIRED,
         }
     }
 }
@@ -251,6 +262,7 @@ pub fn parse(source: Source, bytes: &[u8]) -> Result<ParsedLog, LogbookError> {
                 Source::MountainProject => mountain_project::ascent(&header, &row, line, &mut keys),
                 Source::TheCrag => thecrag::ascent(&header, &row, line, &mut keys),
                 Source::EightA => eight_a::ascent(&header, &row, line, &mut keys),
+                Source::Clmb => clmb::ascent(&header, &row, line),
             }
         });
         match result {

@@ -610,3 +610,33 @@ pub async fn internal_delete_user(
     tracing::info!(%user_id, sessions, from = caller.service, "removed a deleted account's logbook");
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// A climber's whole logbook, for the gateway's export. Only the climber may read it.
+pub async fn internal_logbook(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    Path(raw_user): Path<String>,
+) -> ApiResult<Json<Vec<SessionWithClimbs>>> {
+    let owner = resolve_user(&raw_user, Some(&caller))?;
+    if owner != caller.id {
+        return Err(ApiError::NotFound("no such user".to_owned()));
+    }
+    let sessions = store::all_sessions(&state.pool, owner).await?;
+    let mut climbs = store::all_climbs(&state.pool, owner)
+        .await?
+        .into_iter()
+        .peekable();
+    let mut logbook = Vec::with_capacity(sessions.len());
+    // Both lists come ordered by session id, so one pass pairs them.
+    for session in sessions {
+        let mut own = Vec::new();
+        while let Some(climb) = climbs.next_if(|c| c.session_id == session.id) {
+            own.push(climb);
+        }
+        logbook.push(SessionWithClimbs {
+            session,
+            climbs: own,
+        });
+    }
+    Ok(Json(logbook))
+}

@@ -45,7 +45,7 @@ pub async fn imports_create(
 ) -> ApiResult<Response> {
     let source = Source::from_name(&source_name).ok_or_else(|| {
         ApiError::NotFound(format!(
-            "no importer for `{source_name}`; use mountain-project, thecrag or 8a"
+            "no importer for `{source_name}`; use mountain-project, thecrag, 8a or clmb"
         ))
     })?;
     if !has_content_type(&headers, "text/csv") {

@@ -72,6 +72,10 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route(
             "/internal/users/{user_id}/summary",
             get(stats::summary_show),
+        )
+        .route(
+            "/internal/users/{user_id}/logbook",
+            get(api::internal_logbook),
         );
     let routes = api.merge(internal).with_state(state.clone());
     let readiness = Readiness {

@@ -285,3 +285,23 @@ pub async fn delete_climb(db: &PgPool, id: Uuid) -> Result<(), StoreError> {
         .await?;
     Ok(())
 }
+
+/// Every session of a user, ordered by id (ids are time-ordered UUID v7).
+pub async fn all_sessions(db: &PgPool, user_id: Uuid) -> Result<Vec<Session>, StoreError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SESSION_SELECT} WHERE s.user_id = $1 ORDER BY s.id"
+    )))
+    .bind(user_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Every climb of a user, ordered by session id, then as logged.
+pub async fn all_climbs(db: &PgPool, user_id: Uuid) -> Result<Vec<Climb>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT * FROM climbs WHERE user_id = $1 ORDER BY session_id, climbed_at, id",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await?)
+}

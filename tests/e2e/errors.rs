@@ -1,0 +1,609 @@
+//! Every error of the public API is `application/problem+json` with `type`, `title` and
+//! `status`, and a validation error names the field at fault: malformed bodies, wrong
+//! content types, oversized bodies, unknown routes and methods, bad path and query
+//! parameters, the field rules of api.md, conflicts, and logins that must not tell which
+//! accounts exist. Also the `X-Request-Id` round trip.
+
+// Helpers of a test file: a failure in them is the test failing.
+#![allow(clippy::unwrap_used)]
+
+use clmb_tests::TestStack;
+use serde_json::{Value, json};
+
+/// Checks that `response` is a problem document of `status` and answers its body.
+async fn problem(response: reqwest::Response, status: u16) -> Value {
+    let got = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = response.text().await.unwrap();
+    assert_eq!(got, status, "status; body: {text}");
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "a {status} answered as {content_type:?}: {text}"
+    );
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert!(body["type"].is_string(), "type in {body}");
+    assert!(body["title"].is_string(), "title in {body}");
+    assert_eq!(body["status"], status, "status in {body}");
+    body
+}
+
+/// The fields a validation problem names.
+fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors in {problem}"))
+        .iter()
+        .map(|e| {
+            assert!(
+                !e["message"].as_str().unwrap_or_default().is_empty(),
+                "a message for {e}"
+            );
+            e["field"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// Checks that `response` is a 422 (or 400) naming `field`.
+async fn names_field(response: reqwest::Response, status: u16, field: &str) -> Value {
+    let body = problem(response, status).await;
+    let named = fields(&body);
+    assert!(
+        named.iter().any(|f| f == field),
+        "expected {field} among {named:?}"
+    );
+    body
+}
+
+async fn register(t: &TestStack, email: &str, username: &str, password: &str) -> reqwest::Response {
+    t.http
+        .post(t.url("/auth/register"))
+        .json(&json!({"email": email, "username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn new_session(t: &TestStack, token: &str, body: Value) -> Value {
+    let response = t
+        .http
+        .post(t.url("/sessions"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_and_a_wrong_content_type_is_415() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("shape").await;
+
+    let malformed = t
+        .http
+        .post(t.url("/auth/register"))
+        .header("content-type", "application/json")
+        .body(r#"{"email": "a@example.com", "username": "#)
+        .send()
+        .await
+        .unwrap();
+    let plain = t
+        .http
+        .post(t.url("/gyms"))
+        .bearer_auth(&token)
+        .header("content-type", "text/plain")
+        .body(r#"{"name": "Plain"}"#)
+        .send()
+        .await
+        .unwrap();
+    let form = t
+        .http
+        .post(t.url("/sessions"))
+        .bearer_auth(&token)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
+
+    problem(malformed, 400).await;
+    problem(plain, 415).await;
+    problem(form, 415).await;
+    let gyms: Value = t
+        .http
+        .get(t.url("/gyms?q=plain"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(gyms["items"], json!([]), "nothing was created");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_json_body_over_1_mib_is_413_and_an_import_over_10_mib_is_413() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("big").await;
+    let huge_name = "x".repeat(1024 * 1024 + 16);
+    let mut huge_csv = b"Route/Boulder Name,difficulty,Sector Name,Crag Name,Town,Country,type,\
+Route or Boulder,tries,date\n"
+        .to_vec();
+    let line = b"Big,7a,Sector,Crag,Town,FR,redpoint,route,2,2020-01-01\n";
+    while huge_csv.len() <= 10 * 1024 * 1024 + 1024 {
+        huge_csv.extend_from_slice(line);
+    }
+
+    let json_body = t
+        .http
+        .post(t.url("/gyms"))
+        .bearer_auth(&token)
+        .json(&json!({"name": huge_name}))
+        .send()
+        .await
+        .unwrap();
+    let import = t
+        .http
+        .post(t.url("/imports/8a"))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv")
+        .body(huge_csv)
+        .send()
+        .await
+        .unwrap();
+
+    problem(json_body, 413).await;
+    problem(import, 413).await;
+    let sessions: Value = t
+        .http
+        .get(t.url("/users/me/sessions"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        sessions["items"],
+        json!([]),
+        "the refused import wrote nothing"
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_404_and_a_wrong_method_is_405() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("lost").await;
+    let root = format!("http://{}", t.stack().gateway);
+
+    let unknown = t
+        .http
+        .get(t.url("/no-such-thing"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let outside = t
+        .http
+        .get(format!("{root}/no-such-thing"))
+        .send()
+        .await
+        .unwrap();
+    let put_gyms = t
+        .http
+        .put(t.url("/gyms"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Put"}))
+        .send()
+        .await
+        .unwrap();
+    let delete_grades = t
+        .http
+        .delete(t.url("/grade-systems"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let post_document = t
+        .http
+        .post(t.url("/openapi.json"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+
+    problem(unknown, 404).await;
+    problem(outside, 404).await;
+    problem(put_gyms, 405).await;
+    problem(delete_grades, 405).await;
+    problem(post_document, 405).await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_path_parameter_that_is_not_a_uuid_is_400_naming_it() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("pathy").await;
+
+    let gym = t.http.get(t.url("/gyms/not-a-uuid")).send().await.unwrap();
+    let route = t.http.get(t.url("/routes/42")).send().await.unwrap();
+    let session = t
+        .http
+        .get(t.url("/sessions/not-a-uuid"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let climb = t
+        .http
+        .patch(t.url("/climbs/not-a-uuid"))
+        .bearer_auth(&token)
+        .json(&json!({"rating": 3}))
+        .send()
+        .await
+        .unwrap();
+    let user = t
+        .http
+        .get(t.url("/users/not-a-uuid"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+
+    names_field(gym, 400, "gym_id").await;
+    names_field(route, 400, "route_id").await;
+    names_field(session, 400, "session_id").await;
+    names_field(climb, 400, "climb_id").await;
+    names_field(user, 400, "user_id").await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_limit_or_a_tampered_cursor_is_400_naming_the_parameter() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("query").await;
+    for day in 1..=3 {
+        new_session(
+            &t,
+            &token,
+            json!({"started_at": format!("2026-10-0{day}T10:00:00Z")}),
+        )
+        .await;
+    }
+    let first: Value = t
+        .http
+        .get(t.url("/users/me/sessions?limit=1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let mut tampered = cursor.clone().into_bytes();
+    let last = tampered.len() - 2;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+
+    let get = |query: String| {
+        t.http
+            .get(t.url(&format!("/users/me/sessions?{query}")))
+            .bearer_auth(&token)
+            .send()
+    };
+    let zero = get("limit=0".to_owned()).await.unwrap();
+    let too_many = get("limit=101".to_owned()).await.unwrap();
+    let words = get("limit=abc".to_owned()).await.unwrap();
+    let edited = get(format!("limit=1&cursor={tampered}")).await.unwrap();
+    let garbage = get("cursor=not-a-cursor".to_owned()).await.unwrap();
+    let gyms_zero = t.http.get(t.url("/gyms?limit=0")).send().await.unwrap();
+
+    names_field(zero, 400, "limit").await;
+    names_field(too_many, 400, "limit").await;
+    names_field(words, 400, "limit").await;
+    let edited = problem(edited, 400).await;
+    assert!(
+        edited.to_string().contains("cursor"),
+        "names the cursor: {edited}"
+    );
+    problem(garbage, 400).await;
+    names_field(gyms_zero, 400, "limit").await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn registration_applies_the_username_password_and_email_rules_naming_the_field() {
+    let t = TestStack::start().await;
+    let long_password = "p".repeat(129);
+    let cases = [
+        ("short@example.com", "ab", "long enough", "username"),
+        (
+            "long@example.com",
+            &"a".repeat(31),
+            "long enough",
+            "username",
+        ),
+        ("space@example.com", "has space", "long enough", "username"),
+        ("bang@example.com", "bang!", "long enough", "username"),
+        ("accent@example.com", "café", "long enough", "username"),
+        ("weak@example.com", "weakling", "seven77", "password"),
+        ("huge@example.com", "hugepass", &long_password, "password"),
+        ("not-an-email", "noemail", "long enough", "email"),
+        ("", "emptymail", "long enough", "email"),
+    ];
+
+    for (email, username, password, field) in cases {
+        let response = register(&t, email, username, password).await;
+
+        names_field(response, 422, field).await;
+    }
+    let edges = [
+        ("three@example.com", "a.b", &"8 chars!".to_owned()),
+        ("thirty@example.com", &"a_-.9".repeat(6), &"p".repeat(128)),
+    ];
+    for (email, username, password) in edges {
+        let response = register(&t, email, username, password).await;
+        assert_eq!(
+            response.status(),
+            201,
+            "{username} / {} chars",
+            password.len()
+        );
+    }
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_taken_email_or_username_is_409_whatever_its_case() {
+    let t = TestStack::start().await;
+    let first = register(&t, "dup@example.com", "dupe", "long enough").await;
+    assert_eq!(first.status(), 201);
+
+    let email = register(&t, "DUP@Example.COM", "another", "long enough").await;
+    let username = register(&t, "other@example.com", "DuPe", "long enough").await;
+
+    problem(email, 409).await;
+    problem(username, 409).await;
+    let login = t
+        .http
+        .post(t.url("/auth/login"))
+        .json(&json!({"login": "other@example.com", "password": "long enough"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 401, "the refused account does not exist");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_user_get_the_same_401() {
+    let t = TestStack::start().await;
+    t.register("known").await;
+    let login = |login: &'static str, password: &'static str| {
+        t.http
+            .post(t.url("/auth/login"))
+            .json(&json!({"login": login, "password": password}))
+            .send()
+    };
+
+    let wrong = problem(login("known", "wrong password").await.unwrap(), 401).await;
+    let wrong_by_email = problem(
+        login("known@example.com", "wrong password").await.unwrap(),
+        401,
+    )
+    .await;
+    let unknown = problem(login("nobody", "wrong password").await.unwrap(), 401).await;
+
+    assert_eq!(wrong["detail"], unknown["detail"]);
+    assert_eq!(wrong["title"], unknown["title"]);
+    assert_eq!(wrong["type"], unknown["type"]);
+    assert_eq!(wrong_by_email["detail"], unknown["detail"]);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn patching_a_read_only_or_unknown_profile_field_is_422_naming_it_and_changes_nothing() {
+    let t = TestStack::start().await;
+    let (token, id) = t.register("steady").await;
+    let me = || t.http.get(t.url("/users/me")).bearer_auth(&token).send();
+    let before: Value = me().await.unwrap().json().await.unwrap();
+    let refused = [
+        ("id", json!(uuid::Uuid::new_v4())),
+        ("email", json!("new@example.com")),
+        ("is_verified", json!(true)),
+        ("is_premium", json!(true)),
+        ("created_at", json!("2020-01-01T00:00:00Z")),
+        ("favourite_colour", json!("green")),
+    ];
+
+    for (field, value) in refused {
+        let mut body = json!({"display_name": "Changed"});
+        body[field] = value;
+        let response = t
+            .http
+            .patch(t.url("/users/me"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+
+        names_field(response, 422, field).await;
+        let after: Value = me().await.unwrap().json().await.unwrap();
+        assert_eq!(after, before, "PATCH with {field} changed the profile");
+    }
+    assert_eq!(before["id"], json!(id));
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn session_rules_give_422_naming_the_field_and_409_when_ended_twice() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("rules").await;
+    let session = new_session(&t, &token, json!({"started_at": "2026-11-20T18:00:00Z"})).await;
+    let id = session["id"].as_str().unwrap();
+    let end = |body: Value| {
+        t.http
+            .post(t.url(&format!("/sessions/{id}/end")))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+
+    let moody = t
+        .http
+        .patch(t.url(&format!("/sessions/{id}")))
+        .bearer_auth(&token)
+        .json(&json!({"mood_rating": 6}))
+        .send()
+        .await
+        .unwrap();
+    let drained = t
+        .http
+        .patch(t.url(&format!("/sessions/{id}")))
+        .bearer_auth(&token)
+        .json(&json!({"energy_rating": 0}))
+        .send()
+        .await
+        .unwrap();
+    let early = end(json!({"ended_at": "2026-11-20T17:59:00Z"}))
+        .await
+        .unwrap();
+    let ended = end(json!({"ended_at": "2026-11-20T20:00:00Z"}))
+        .await
+        .unwrap();
+    let again = end(json!({"ended_at": "2026-11-20T21:00:00Z"}))
+        .await
+        .unwrap();
+    let nowhere = t
+        .http
+        .post(t.url("/sessions"))
+        .bearer_auth(&token)
+        .json(&json!({"gym_id": uuid::Uuid::new_v4()}))
+        .send()
+        .await
+        .unwrap();
+
+    names_field(moody, 422, "mood_rating").await;
+    names_field(drained, 422, "energy_rating").await;
+    names_field(early, 422, "ended_at").await;
+    assert_eq!(ended.status(), 200);
+    problem(again, 409).await;
+    names_field(nowhere, 422, "gym_id").await;
+    let shown: Value = t
+        .http
+        .get(t.url(&format!("/sessions/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["mood_rating"], Value::Null);
+    assert_eq!(shown["ended_at"], "2026-11-20T20:00:00Z");
+    assert_eq!(shown["duration_minutes"], 120);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_climb_whose_attempt_type_contradicts_its_result_is_422() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("contra").await;
+    let session = new_session(&t, &token, json!({})).await;
+    let id = session["id"].as_str().unwrap();
+    let contradictions = [
+        json!({"attempt_type": "onsight", "attempts": 3}),
+        json!({"attempt_type": "flash", "attempts": 2}),
+        json!({"attempt_type": "flash", "success": false}),
+        json!({"attempt_type": "redpoint", "success": false}),
+        json!({"attempt_type": "repeat", "success": false}),
+        json!({"attempt_type": "attempt", "success": true}),
+        json!({"attempt_type": "sent-it"}),
+        json!({"attempt_type": "flash", "rating": 6}),
+    ];
+
+    for mut body in contradictions {
+        body["discipline"] = json!("boulder");
+        body["grade"] = json!("V3");
+        let response = t
+            .http
+            .post(t.url(&format!("/sessions/{id}/climbs")))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+
+        let problem = problem(response, 422).await;
+        let named = fields(&problem);
+        assert!(
+            named.iter().any(|f| body.get(f).is_some()),
+            "{body} names one of its fields: {named:?}"
+        );
+    }
+    let missing_grade = t
+        .http
+        .post(t.url(&format!("/sessions/{id}/climbs")))
+        .bearer_auth(&token)
+        .json(&json!({"discipline": "boulder"}))
+        .send()
+        .await
+        .unwrap();
+    names_field(missing_grade, 422, "grade").await;
+    let shown: Value = t
+        .http
+        .get(t.url(&format!("/sessions/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["climbs"], json!([]), "no refused climb was logged");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_given_request_id_is_echoed_and_a_missing_one_is_generated() {
+    let t = TestStack::start().await;
+
+    let given = t
+        .http
+        .get(t.url("/grade-systems"))
+        .header("x-request-id", "e2e-trace-42")
+        .send()
+        .await
+        .unwrap();
+    let given_on_error = t
+        .http
+        .get(t.url("/gyms/not-a-uuid"))
+        .header("x-request-id", "e2e-trace-43")
+        .send()
+        .await
+        .unwrap();
+    let generated = t.http.get(t.url("/grade-systems")).send().await.unwrap();
+    let generated_on_error = t.http.get(t.url("/nowhere")).send().await.unwrap();
+
+    assert_eq!(given.headers()["x-request-id"], "e2e-trace-42");
+    assert_eq!(given_on_error.headers()["x-request-id"], "e2e-trace-43");
+    for response in [generated, generated_on_error] {
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id} is a UUID");
+    }
+    t.stop().await;
+}
