@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Packaging checks: the Dockerfile lints clean, the CRD in the chart is the one in crds/,
-# and the clmb-operator chart lints strictly and renders objects that validate against the
-# Kubernetes 1.33 schemas (the operator's k8s-openapi feature is v1_33), for the default
-# values and for ci/all-options-values.yaml.
+# Packaging checks: the Dockerfile lints clean, the CRD in the operator chart is the one in
+# crds/, and both charts lint strictly and render valid objects for their default values
+# and for their ci/all-options-values.yaml. Built-in kinds are validated against the
+# Kubernetes 1.33 schemas (the operator's k8s-openapi feature is v1_33, as in
+# validate-k8s.sh); the two custom kinds kubernetes-validate has no schema for are checked
+# on their own: ClmbStack against crds/clmbstack.yaml, ServiceMonitor against
+# .ci/schemas/servicemonitor.json.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,7 +18,6 @@ export HELM_CONFIG_HOME="$tools/helm-home/config" HELM_CACHE_HOME="$tools/helm-h
     HELM_DATA_HOME="$tools/helm-home/data"
 
 KUBERNETES_VERSION=1.33.0
-chart=charts/clmb-operator
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 failed=0
@@ -31,17 +33,18 @@ else
     fail "hadolint Dockerfile"
 fi
 
-echo "== the chart's CRD is crds/clmbstack.yaml"
-if cmp "$chart/crds/clmbstack.yaml" crds/clmbstack.yaml; then
-    echo "crd: $chart/crds/clmbstack.yaml equals crds/clmbstack.yaml"
+echo "== the operator chart's CRD is crds/clmbstack.yaml"
+if cmp charts/clmb-operator/crds/clmbstack.yaml crds/clmbstack.yaml; then
+    echo "crd: charts/clmb-operator/crds/clmbstack.yaml equals crds/clmbstack.yaml"
 else
-    fail "$chart/crds/clmbstack.yaml differs from crds/clmbstack.yaml: cp crds/clmbstack.yaml $chart/crds/"
+    fail "charts/clmb-operator/crds/clmbstack.yaml differs: cp crds/clmbstack.yaml charts/clmb-operator/crds/"
 fi
 
-# check_render NAME EXPECTED_KINDS [helm args...]: lint, render and validate one values set.
+# check_render CHART NAME EXPECTED_KINDS [helm args...]: lint, render and validate one
+# values set of one chart.
 check_render() {
-    local name=$1 expected=$2
-    shift 2
+    local chart=$1 name=$2 expected=$3
+    shift 3
     local rendered="$scratch/$name.yaml" report="$scratch/$name.report"
     echo "== $name: helm lint --strict"
     if ! helm lint --strict "$chart" "$@"; then
@@ -49,7 +52,7 @@ check_render() {
         return
     fi
     echo "== $name: helm template | kubernetes-validate --strict -k $KUBERNETES_VERSION"
-    if ! helm template clmb-operator "$chart" --namespace clmb-system --include-crds "$@" \
+    if ! helm template "$(basename "$chart")" "$chart" --namespace clmb-system --include-crds "$@" \
         >"$rendered"; then
         fail "$name: helm template"
         return
@@ -60,10 +63,15 @@ check_render() {
         return
     fi
     cat "$report"
-    # kubernetes-validate passes a kind it has no schema for with a warning. Only the
-    # ServiceMonitor may do that; it is checked against .ci/schemas/servicemonitor.json.
-    if grep -v "kind ServiceMonitor " "$report" | grep -q "Couldn't find schema"; then
+    # kubernetes-validate passes a kind it has no schema for with a warning. Only the two
+    # custom kinds checked below may do that.
+    if grep -v -e "kind ServiceMonitor " -e "kind ClmbStack " "$report" |
+        grep -q "Couldn't find schema"; then
         fail "$name: objects of a kind with no schema to validate against"
+    fi
+    if grep -q "^kind: ClmbStack$" "$rendered"; then
+        "$tools/venv/bin/python" .ci/check-clmbstacks.py crds/clmbstack.yaml "$rendered" ||
+            fail "$name: ClmbStack against crds/clmbstack.yaml"
     fi
     "$tools/venv/bin/python" - "$rendered" "$expected" "$name" <<'PY' || fail "$name: rendered kinds or ServiceMonitor"
 import json, sys
@@ -91,13 +99,16 @@ sys.exit(0 if ok else 1)
 PY
 }
 
-check_render defaults \
+check_render charts/clmb-operator operator-defaults \
     "CustomResourceDefinition ServiceAccount ClusterRole ClusterRoleBinding Role RoleBinding
      Service Deployment PodDisruptionBudget"
-check_render all-options \
+check_render charts/clmb-operator operator-all-options \
     "CustomResourceDefinition ServiceAccount Role RoleBinding Role RoleBinding
      Service Deployment PodDisruptionBudget ServiceMonitor" \
-    -f "$chart/ci/all-options-values.yaml"
+    -f charts/clmb-operator/ci/all-options-values.yaml
+check_render charts/clmb-stack stack-defaults "ClmbStack"
+check_render charts/clmb-stack stack-all-options "ClmbStack" \
+    -f charts/clmb-stack/ci/all-options-values.yaml
 
 if ((failed)); then
     echo "packaging: $failed check(s) failed" >&2

@@ -1,0 +1,3 @@
+{{- define "clmb-stack.name" -}}
+{{- default .Release.Name .Values.nameOverride }}
+{{- end }}
