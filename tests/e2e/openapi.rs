@@ -180,6 +180,12 @@ async fn the_document_is_sound_and_is_written_for_the_schema_check() {
             if responses.is_none_or(serde_json::Map::is_empty) {
                 problems.push(format!("{call} has no responses"));
             }
+            // OpenAPI 3.1 requires a description on every Response object.
+            for (status, response) in responses.into_iter().flatten() {
+                if !resolved(&document, response)["description"].is_string() {
+                    problems.push(format!("{call}: response {status} has no description"));
+                }
+            }
             if let Some(id) = operation["operationId"].as_str()
                 && !operation_ids.insert(id.to_owned())
             {
