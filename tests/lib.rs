@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 pub struct TestStack {
     pub stack: Option<Stack>,
+    keys: KeyPair,
     pub base: String,
     pub http: reqwest::Client,
     server_url: String,
@@ -28,6 +29,7 @@ impl TestStack {
         let server_url = clmb_common::testing::server_url().await;
         let prefix = format!("clmb_e2e_{}", uuid::Uuid::new_v4().simple());
         let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let keys = KeyPair::generate().unwrap();
         let options = StackOptions {
             server_url: server_url.clone(),
             database_prefix: prefix.clone(),
@@ -35,7 +37,7 @@ impl TestStack {
             users: any,
             gyms: any,
             sessions: any,
-            keys: KeyPair::generate().unwrap(),
+            keys: keys.clone(),
             timeouts,
             // Cheap hashing: the tests are about behaviour, not password cost.
             password_params: argon2::Params::new(1024, 1, 1, None).unwrap(),
@@ -44,6 +46,7 @@ impl TestStack {
         let base = format!("http://{}/api/v1", stack.gateway);
         Self {
             stack: Some(stack),
+            keys,
             base,
             http: reqwest::Client::new(),
             server_url,
@@ -53,6 +56,11 @@ impl TestStack {
 
     pub fn stack(&self) -> &Stack {
         self.stack.as_ref().expect("running")
+    }
+
+    /// A verifier for the stack's tokens, to wire extra components to it.
+    pub fn verifier(&self) -> clmb_common::auth::TokenVerifier {
+        clmb_common::auth::TokenVerifier::new([self.keys.public_pem.as_str()]).unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
