@@ -34,7 +34,8 @@ def ensure_validator() -> None:
     except ImportError:
         pass
     python = VENV / "bin" / "python"
-    if Path(sys.executable).resolve() == python.resolve():
+    # Inside the venv already (its python is a symlink, so compare prefixes, not paths).
+    if Path(sys.prefix).resolve() == VENV.resolve():
         sys.exit("openapi_check: openapi-spec-validator is missing from its own venv")
     stamp = VENV / f".installed-{VALIDATOR_VERSION}"
     if not stamp.exists():
