@@ -6,6 +6,7 @@
 
 pub mod compose;
 pub mod export;
+pub mod limits;
 pub mod openapi;
 pub mod proxy;
 
@@ -13,11 +14,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::FromRef;
+use axum::middleware;
 use axum::routing::{any, get};
 use clmb_common::auth::TokenVerifier;
 use clmb_common::client::ServiceClient;
 use clmb_common::http::{Readiness, finish_router};
 use clmb_common::metrics::Metrics;
+pub use limits::RateLimits;
 
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -31,6 +34,8 @@ pub struct Settings {
     pub deadline: Duration,
     /// Longest time a forwarded call may take (imports are the slow ones).
     pub forward_timeout: Duration,
+    /// Calls per client address and per climber.
+    pub rate_limits: RateLimits,
 }
 
 #[derive(Clone, Debug)]
@@ -92,7 +97,12 @@ pub fn router(settings: &Settings) -> Router {
         .route("/api/v1/openapi.json", get(openapi::serve_document))
         .route("/api/v1/{*rest}", any(proxy::forward))
         .with_state(state)
-        .merge(openapi::docs_page(document));
+        .merge(openapi::docs_page(document))
+        // Inside the shared layers, so a 429 carries a request id and is counted.
+        .layer(middleware::from_fn_with_state(
+            limits::LimitState::new(settings.rate_limits, settings.verifier.clone()),
+            limits::enforce,
+        ));
     let readiness = Readiness { database: None };
     let metrics = Metrics::new("gateway", None);
     // Forwarded calls carry their own timeout; the gateway's own is a backstop above it.

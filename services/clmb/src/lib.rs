@@ -9,6 +9,7 @@ use anyhow::Context;
 use clmb_common::auth::{KeyPair, TokenSigner, TokenVerifier};
 use clmb_common::client::ServiceClient;
 use clmb_common::db::{self, PoolSettings};
+pub use clmb_gateway::RateLimits;
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
@@ -43,7 +44,8 @@ impl Service {
     }
 }
 
-/// Timeouts every component uses.
+/// Timeouts every component uses, and the gateway's rate limits (they travel together
+/// so that a test, like `clmb up`, sets both in one place).
 #[derive(Clone, Copy, Debug)]
 pub struct Timeouts {
     /// A request to a service, end to end.
@@ -54,6 +56,8 @@ pub struct Timeouts {
     pub deadline: Duration,
     /// A call the gateway forwards (imports are the slow ones).
     pub forward: Duration,
+    /// Sign-in calls per client address and writes per climber, at the gateway.
+    pub rate_limits: RateLimits,
 }
 
 impl Default for Timeouts {
@@ -63,6 +67,7 @@ impl Default for Timeouts {
             call: Duration::from_secs(2),
             deadline: Duration::from_secs(5),
             forward: Duration::from_secs(60),
+            rate_limits: RateLimits::default(),
         }
     }
 }
@@ -168,6 +173,7 @@ pub fn gateway_app(wiring: &Wiring) -> axum::Router {
         call_timeout: wiring.timeouts.call,
         deadline: wiring.timeouts.deadline,
         forward_timeout: wiring.timeouts.forward,
+        rate_limits: wiring.timeouts.rate_limits,
     })
 }
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use clmb::{Service, Stack, StackOptions, Timeouts};
+use clmb::{RateLimits, Service, Stack, StackOptions, Timeouts};
 use clmb_common::auth::{KeyPair, TokenSigner, TokenVerifier};
 use clmb_common::db::{self, PoolSettings};
 use clmb_common::http::{serve, shutdown_signal};
@@ -58,6 +58,57 @@ struct UpArgs {
     /// Where the private PostgreSQL and the local signing key are kept.
     #[arg(long, env = "CLMB_DATA_DIR", default_value = ".clmb")]
     data_dir: PathBuf,
+    /// The stack's databases are `<prefix>_users`, `<prefix>_gyms`, `<prefix>_sessions`;
+    /// another prefix keeps a second stack (a fuzz run) off a developer's data.
+    #[arg(long, env = "CLMB_DATABASE_PREFIX", default_value = "clmb")]
+    database_prefix: String,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// The gateway's rate limits (api.md: too many requests get 429 with `Retry-After`).
+#[derive(Debug, Args)]
+struct LimitArgs {
+    /// `off` turns every rate limit off (benchmarks); `on` applies the numbers below.
+    #[arg(long, env = "CLMB_RATE_LIMITS", value_enum, default_value_t = Switch::On)]
+    rate_limits: Switch,
+    /// Login, register and refresh calls per client address and minute; 0 is no limit.
+    #[arg(long, env = "CLMB_RATE_LIMIT_AUTH_PER_MINUTE", default_value_t = RateLimits::default().auth_per_minute)]
+    rate_limit_auth_per_minute: u32,
+    /// Login, register and refresh calls one address may make at once.
+    #[arg(long, env = "CLMB_RATE_LIMIT_AUTH_BURST", default_value_t = RateLimits::default().auth_burst)]
+    rate_limit_auth_burst: u32,
+    /// Writes per climber (per address without a token) and minute; 0 is no limit.
+    #[arg(long, env = "CLMB_RATE_LIMIT_WRITES_PER_MINUTE", default_value_t = RateLimits::default().writes_per_minute)]
+    rate_limit_writes_per_minute: u32,
+    /// Writes one climber may make at once.
+    #[arg(long, env = "CLMB_RATE_LIMIT_WRITES_BURST", default_value_t = RateLimits::default().writes_burst)]
+    rate_limit_writes_burst: u32,
+    /// Take the client address from the last hop of `X-Forwarded-For`; set it only
+    /// behind a proxy that writes that header, as clients can forge it.
+    #[arg(long, env = "CLMB_TRUST_FORWARDED_FOR", default_value_t = false)]
+    trust_forwarded_for: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Switch {
+    On,
+    Off,
+}
+
+impl LimitArgs {
+    fn rate_limits(&self) -> RateLimits {
+        if self.rate_limits == Switch::Off {
+            return RateLimits::OFF;
+        }
+        RateLimits {
+            auth_per_minute: self.rate_limit_auth_per_minute,
+            auth_burst: self.rate_limit_auth_burst,
+            writes_per_minute: self.rate_limit_writes_per_minute,
+            writes_burst: self.rate_limit_writes_burst,
+            trust_forwarded_for: self.trust_forwarded_for,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +138,9 @@ struct ComponentArgs {
     /// Apply this service's migrations before serving (upgrade Jobs do it in a cluster).
     #[arg(long, env = "CLMB_MIGRATE_ON_START", default_value_t = false)]
     migrate_on_start: bool,
+    /// Rate limits (the gateway only).
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 #[derive(Debug, Args)]
@@ -142,13 +196,16 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     let at = |port| SocketAddr::new(args.host, port);
     let options = StackOptions {
         server_url: server.url.clone(),
-        database_prefix: "clmb".to_owned(),
+        database_prefix: args.database_prefix.clone(),
         gateway: at(args.gateway_port),
         users: at(args.users_port),
         gyms: at(args.gyms_port),
         sessions: at(args.sessions_port),
         keys,
-        timeouts: Timeouts::default(),
+        timeouts: Timeouts {
+            rate_limits: args.limits.rate_limits(),
+            ..Timeouts::default()
+        },
         password_params: argon2::Params::default(),
     };
     let stack = match Stack::start(options).await {
@@ -212,7 +269,10 @@ fn read_keys(args: &ComponentArgs) -> anyhow::Result<(Vec<String>, Option<KeyPai
 async fn component(name: &'static str, args: ComponentArgs) -> anyhow::Result<()> {
     let (public, private) = read_keys(&args)?;
     let verifier = TokenVerifier::new(public.iter().map(String::as_str))?;
-    let timeouts = Timeouts::default();
+    let timeouts = Timeouts {
+        rate_limits: args.limits.rate_limits(),
+        ..Timeouts::default()
+    };
     let shutdown = CancellationToken::new();
     let mut workers = JoinSet::new();
 
@@ -269,4 +329,46 @@ async fn component(name: &'static str, args: ComponentArgs) -> anyhow::Result<()
     shutdown.cancel();
     while workers.join_next().await.is_some() {}
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn rate_limits_default_to_the_documented_numbers_and_turn_off() {
+        let Command::Up(args) = Cli::parse_from(["clmb", "up"]).command else {
+            unreachable!("parsed `up`")
+        };
+        assert_eq!(args.limits.rate_limits(), RateLimits::default());
+        assert_eq!(args.database_prefix, "clmb");
+
+        let Command::Up(args) = Cli::parse_from(["clmb", "up", "--rate-limits", "off"]).command
+        else {
+            unreachable!("parsed `up`")
+        };
+        assert_eq!(args.limits.rate_limits(), RateLimits::OFF);
+
+        let Command::Gateway(args) = Cli::parse_from([
+            "clmb",
+            "gateway",
+            "--rate-limit-auth-per-minute",
+            "5",
+            "--trust-forwarded-for",
+        ])
+        .command
+        else {
+            unreachable!("parsed `gateway`")
+        };
+        let limits = args.limits.rate_limits();
+        assert_eq!(limits.auth_per_minute, 5);
+        assert!(limits.trust_forwarded_for);
+    }
 }

@@ -3,6 +3,7 @@
 //! operations routes and graceful serving.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
@@ -192,14 +193,20 @@ async fn readyz(State(readiness): State<Readiness>) -> Response {
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish.
+///
+/// Every request carries the peer's address as `ConnectInfo<SocketAddr>`, for the
+/// gateway's limits per client address; routers that do not ask for it are unaffected.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
