@@ -396,47 +396,49 @@ pub async fn climbs_create(
         None => session.gym_name.clone(),
     };
     let climbed_at = body.climbed_at.unwrap_or_else(now);
-    let new = match (&snapshot, &grade) {
-        (Some(route), _) => NewClimb {
-            route_id: Some(route.id),
-            discipline: &route.discipline,
-            grade: &route.grade,
-            grade_system: &route.grade_system,
-            difficulty: route.difficulty,
-            safety: None,
-            route_name: route.name.as_deref().or(body.route_name.as_deref()),
-            ..new_climb_base(
-                &session,
-                &caller,
-                &outcome,
-                &body,
-                gym_name.as_deref(),
-                climbed_at,
-            )
-        },
-        (None, Some(grade)) => NewClimb {
-            route_id: None,
-            discipline: body.discipline.as_deref().unwrap_or_default(),
-            grade: &grade.label,
-            grade_system: grade.system.as_str(),
-            difficulty: grade.difficulty,
-            safety: grade.safety.as_deref(),
-            route_name: body.route_name.as_deref(),
-            ..new_climb_base(
-                &session,
-                &caller,
-                &outcome,
-                &body,
-                gym_name.as_deref(),
-                climbed_at,
-            )
-        },
+    // What was climbed: the route as it is now, or the grade the climber gave.
+    let (route_id, discipline, grade, difficulty, safety, route_name) = match (&snapshot, &grade) {
+        (Some(route), _) => (
+            Some(route.id),
+            route.discipline.as_str(),
+            (route.grade.as_str(), route.grade_system.as_str()),
+            route.difficulty,
+            None,
+            route.name.as_deref().or(body.route_name.as_deref()),
+        ),
+        (None, Some(grade)) => (
+            None,
+            body.discipline.as_deref().unwrap_or_default(),
+            (grade.label.as_str(), grade.system.as_str()),
+            grade.difficulty,
+            grade.safety.as_deref(),
+            body.route_name.as_deref(),
+        ),
         (None, None) => {
             return Err(ApiError::validation(
                 "grade",
                 "is required without route_id",
             ));
         }
+    };
+    let new = NewClimb {
+        session_id: session.id,
+        user_id: caller.id,
+        route_id,
+        discipline,
+        grade: grade.0,
+        grade_system: grade.1,
+        difficulty,
+        safety,
+        route_name,
+        gym_name: gym_name.as_deref(),
+        attempt_type: &outcome.attempt_type,
+        success: outcome.success,
+        attempts: outcome.attempts,
+        rating: body.rating,
+        notes: body.notes.as_deref(),
+        climbed_at,
+        local_date: session.local_date,
     };
     let climb = store::insert_climb(&state.pool, &new).await?;
     let location = format!("/api/v1/climbs/{}", climb.id);
@@ -446,35 +448,6 @@ pub async fn climbs_create(
         Json(climb),
     )
         .into_response())
-}
-
-fn new_climb_base<'a>(
-    session: &Session,
-    caller: &AuthUser,
-    outcome: &'a rules::Outcome,
-    body: &'a CreateClimb,
-    gym_name: Option<&'a str>,
-    climbed_at: OffsetDateTime,
-) -> NewClimb<'a> {
-    NewClimb {
-        session_id: session.id,
-        user_id: caller.id,
-        route_id: None,
-        discipline: "",
-        grade: "",
-        grade_system: "",
-        difficulty: 0.0,
-        safety: None,
-        route_name: None,
-        gym_name,
-        attempt_type: &outcome.attempt_type,
-        success: outcome.success,
-        attempts: outcome.attempts,
-        rating: body.rating,
-        notes: body.notes.as_deref(),
-        climbed_at,
-        local_date: session.local_date,
-    }
 }
 
 async fn owned_climb(
