@@ -4,8 +4,11 @@
 //! leave the object exactly as it was, read back by its owner; an allowed one must show.
 //!
 //! Each row of a table is one call; its columns are the statuses expected for each
-//! caller (`0`: that caller is not meaningful for this call). Every cell runs against
-//! fresh data, and every failing cell is reported at once.
+//! caller: `own` the climber who owns the data (and created the gym), `oth` another
+//! signed-in climber, `mgr` a second manager of the gym, `non` no token, `bad` a garbage
+//! token, `exp` an expired token signed by an unknown key; `0` where that caller means
+//! nothing for the call. Every cell runs against fresh data, and every failing cell is
+//! reported at once.
 
 // Helpers of a test file: a failure in them is the test failing.
 #![allow(clippy::unwrap_used)]
@@ -66,264 +69,86 @@ const RENAME_SESSION: Option<&str> = Some(r#"{"name": "Renamed", "mood_rating": 
 const NEW_CLIMB: Option<&str> =
     Some(r#"{"discipline": "boulder", "grade": "V1", "attempt_type": "flash"}"#);
 const CHANGE_CLIMB: Option<&str> = Some(r#"{"rating": 1, "notes": "changed"}"#);
+const NEW_GYM: Option<&str> = Some(r#"{"name": "Another"}"#);
+const NEW_SESSION: Option<&str> = Some(r#"{"name": "Evening"}"#);
 const NONE: Option<&str> = None;
 
-/// Calls on a public climber's data and on a gym, by caller:
-/// owner (the climber, who also created the gym), other, manager, none, garbage, expired.
+/// Calls on a public climber's data and on the climber's gym (the climber created it and
+/// a second user manages it too).
+#[rustfmt::skip]
 fn public_matrix() -> Vec<Row> {
     let gym = Some("/gyms/{gym}");
     let route = Some("/routes/{route}");
+    let routes = Some("/gyms/{gym}/routes");
     let session = Some("/sessions/{session}");
     let me = Some("/users/me");
+    let display_name = Some(r#"{"display_name": "Changed"}"#);
+    let add_other = Some(r#"{"user_id": "{other}"}"#);
+    let archive = Some(r#"{"active": false}"#);
+    let end = Some("{}");
     vec![
+        //  call                                    body            readback  own  oth  mgr  non  bad  exp
         // Accounts and profiles.
-        row(
-            "GET /users/{owner}",
-            NONE,
-            NONE,
-            [200, 200, 200, 401, 401, 401],
-        ),
-        row("GET /users/me", NONE, NONE, [200, 0, 0, 401, 401, 401]),
-        row(
-            "PATCH /users/me",
-            Some(r#"{"display_name": "Changed"}"#),
-            me,
-            [200, 0, 0, 401, 401, 401],
-        ),
-        row("DELETE /users/me", NONE, me, [0, 0, 0, 401, 401, 401]),
-        row(
-            "GET /users/me/export?format=json",
-            NONE,
-            NONE,
-            [200, 0, 0, 401, 401, 401],
-        ),
-        // Gyms, managers and routes.
-        row(
-            "POST /gyms",
-            Some(r#"{"name": "Another"}"#),
-            NONE,
-            [201, 201, 0, 401, 401, 401],
-        ),
-        row(
-            "GET /gyms/{gym}",
-            NONE,
-            NONE,
-            [200, 200, 200, 200, 401, 401],
-        ),
-        row(
-            "PATCH /gyms/{gym}",
-            RENAME_GYM,
-            gym,
-            [200, 403, 200, 401, 401, 401],
-        ),
-        row(
-            "DELETE /gyms/{gym}",
-            NONE,
-            gym,
-            [204, 403, 204, 401, 401, 401],
-        ),
-        row(
-            "POST /gyms/{gym}/managers",
-            Some(r#"{"user_id": "{other}"}"#),
-            gym,
-            [201, 403, 201, 401, 401, 401],
-        ),
-        row(
-            "DELETE /gyms/{gym}/managers/{manager}",
-            NONE,
-            gym,
-            [204, 403, 204, 401, 401, 401],
-        ),
-        row(
-            "GET /gyms/{gym}/routes",
-            NONE,
-            NONE,
-            [200, 200, 200, 200, 401, 401],
-        ),
-        row(
-            "POST /gyms/{gym}/routes",
-            NEW_ROUTE,
-            Some("/gyms/{gym}/routes"),
-            [201, 403, 201, 401, 401, 401],
-        ),
-        row(
-            "GET /routes/{route}",
-            NONE,
-            NONE,
-            [200, 200, 200, 200, 401, 401],
-        ),
-        row(
-            "PATCH /routes/{route}",
-            REGRADE,
-            route,
-            [200, 403, 200, 401, 401, 401],
-        ),
-        row(
-            "PATCH /routes/{route}",
-            Some(r#"{"active": false}"#),
-            route,
-            [200, 403, 200, 401, 401, 401],
-        ),
-        row(
-            "DELETE /routes/{route}",
-            NONE,
-            route,
-            [204, 403, 204, 401, 401, 401],
-        ),
-        // Sessions and climbs: a gym manager has no say over a climber's log.
-        row(
-            "POST /sessions",
-            Some(r#"{"name": "x"}"#),
-            NONE,
-            [201, 201, 0, 401, 401, 401],
-        ),
-        row(
-            "GET /sessions/{session}",
-            NONE,
-            NONE,
-            [200, 200, 200, 401, 401, 401],
-        ),
-        row(
-            "PATCH /sessions/{session}",
-            RENAME_SESSION,
-            session,
-            [200, 403, 403, 401, 401, 401],
-        ),
-        row(
-            "POST /sessions/{session}/end",
-            Some("{}"),
-            session,
-            [200, 403, 403, 401, 401, 401],
-        ),
-        row(
-            "DELETE /sessions/{session}",
-            NONE,
-            session,
-            [204, 403, 403, 401, 401, 401],
-        ),
-        row(
-            "POST /sessions/{session}/climbs",
-            NEW_CLIMB,
-            session,
-            [201, 403, 403, 401, 401, 401],
-        ),
-        row(
-            "PATCH /climbs/{climb}",
-            CHANGE_CLIMB,
-            session,
-            [200, 403, 403, 401, 401, 401],
-        ),
-        row(
-            "DELETE /climbs/{climb}",
-            NONE,
-            session,
-            [204, 403, 403, 401, 401, 401],
-        ),
-        row(
-            "GET /users/{owner}/sessions",
-            NONE,
-            NONE,
-            [200, 200, 200, 401, 401, 401],
-        ),
-        row(
-            "GET /users/{owner}/stats",
-            NONE,
-            NONE,
-            [200, 200, 200, 401, 401, 401],
-        ),
-        row(
-            "GET /users/{owner}/overview",
-            NONE,
-            NONE,
-            [200, 200, 200, 401, 401, 401],
-        ),
-        row(
-            "GET /sessions/{session}/detail",
-            NONE,
-            NONE,
-            [200, 200, 200, 401, 401, 401],
-        ),
-        row("POST /imports/8a", NONE, NONE, [0, 0, 0, 401, 401, 401]),
+        row("GET /users/{owner}",                   NONE,           NONE,    [200, 200, 200, 401, 401, 401]),
+        row("GET /users/me",                        NONE,           NONE,    [200,   0,   0, 401, 401, 401]),
+        row("PATCH /users/me",                      display_name,   me,      [200,   0,   0, 401, 401, 401]),
+        row("DELETE /users/me",                     NONE,           me,      [  0,   0,   0, 401, 401, 401]),
+        row("GET /users/me/export?format=json",     NONE,           NONE,    [200,   0,   0, 401, 401, 401]),
+        row("GET /users/me/export?format=csv",      NONE,           NONE,    [200,   0,   0, 401, 401, 401]),
+        // Gyms, managers and routes: reads are public, writes are the managers'.
+        row("POST /gyms",                           NEW_GYM,        NONE,    [201, 201,   0, 401, 401, 401]),
+        row("GET /gyms/{gym}",                      NONE,           NONE,    [200, 200, 200, 200, 401, 401]),
+        row("PATCH /gyms/{gym}",                    RENAME_GYM,     gym,     [200, 403, 200, 401, 401, 401]),
+        row("DELETE /gyms/{gym}",                   NONE,           gym,     [204, 403, 204, 401, 401, 401]),
+        row("POST /gyms/{gym}/managers",            add_other,      gym,     [201, 403, 201, 401, 401, 401]),
+        row("DELETE /gyms/{gym}/managers/{manager}", NONE,          gym,     [204, 403, 204, 401, 401, 401]),
+        row("DELETE /gyms/{gym}/managers/{owner}",  NONE,           gym,     [204, 403, 204, 401, 401, 401]),
+        row("GET /gyms/{gym}/routes",               NONE,           NONE,    [200, 200, 200, 200, 401, 401]),
+        row("POST /gyms/{gym}/routes",              NEW_ROUTE,      routes,  [201, 403, 201, 401, 401, 401]),
+        row("GET /routes/{route}",                  NONE,           NONE,    [200, 200, 200, 200, 401, 401]),
+        row("PATCH /routes/{route}",                REGRADE,        route,   [200, 403, 200, 401, 401, 401]),
+        row("PATCH /routes/{route}",                archive,        route,   [200, 403, 200, 401, 401, 401]),
+        row("DELETE /routes/{route}",               NONE,           route,   [204, 403, 204, 401, 401, 401]),
+        // Sessions and climbs: anyone signed in reads a public log; only its climber
+        // writes it, and a manager of the gym has no say over it.
+        row("POST /sessions",                       NEW_SESSION,    NONE,    [201, 201,   0, 401, 401, 401]),
+        row("GET /sessions/{session}",              NONE,           NONE,    [200, 200, 200, 401, 401, 401]),
+        row("GET /sessions/{session}/detail",       NONE,           NONE,    [200, 200, 200, 401, 401, 401]),
+        row("PATCH /sessions/{session}",            RENAME_SESSION, session, [200, 403, 403, 401, 401, 401]),
+        row("POST /sessions/{session}/end",         end,            session, [200, 403, 403, 401, 401, 401]),
+        row("DELETE /sessions/{session}",           NONE,           session, [204, 403, 403, 401, 401, 401]),
+        row("POST /sessions/{session}/climbs",      NEW_CLIMB,      session, [201, 403, 403, 401, 401, 401]),
+        row("PATCH /climbs/{climb}",                CHANGE_CLIMB,   session, [200, 403, 403, 401, 401, 401]),
+        row("DELETE /climbs/{climb}",               NONE,           session, [204, 403, 403, 401, 401, 401]),
+        row("GET /users/{owner}/sessions",          NONE,           NONE,    [200, 200, 200, 401, 401, 401]),
+        row("GET /users/{owner}/stats",             NONE,           NONE,    [200, 200, 200, 401, 401, 401]),
+        row("GET /users/{owner}/overview",          NONE,           NONE,    [200, 200, 200, 401, 401, 401]),
+        row("POST /imports/8a",                     NONE,           NONE,    [  0,   0,   0, 401, 401, 401]),
     ]
 }
 
-/// The same climber's data once their profile is private: whoever is not the climber
-/// gets 404 for reads and writes alike, as if nothing were there.
+/// The same calls on a climber whose profile is private: whoever is not the climber gets
+/// 404, for reads and writes alike, as if nothing were there.
+#[rustfmt::skip]
 fn private_matrix() -> Vec<Row> {
     let session = Some("/sessions/{session}");
+    let end = Some("{}");
     vec![
-        row(
-            "GET /users/{owner}",
-            NONE,
-            NONE,
-            [200, 404, 404, 401, 401, 401],
-        ),
-        row(
-            "GET /users/{owner}/sessions",
-            NONE,
-            NONE,
-            [200, 404, 404, 401, 401, 401],
-        ),
-        row(
-            "GET /users/{owner}/stats",
-            NONE,
-            NONE,
-            [200, 404, 404, 401, 401, 401],
-        ),
-        row(
-            "GET /users/{owner}/overview",
-            NONE,
-            NONE,
-            [200, 404, 404, 401, 401, 401],
-        ),
-        row(
-            "GET /sessions/{session}",
-            NONE,
-            NONE,
-            [200, 404, 404, 401, 401, 401],
-        ),
-        row(
-            "GET /sessions/{session}/detail",
-            NONE,
-            NONE,
-            [200, 404, 404, 401, 401, 401],
-        ),
-        row(
-            "PATCH /sessions/{session}",
-            RENAME_SESSION,
-            session,
-            [200, 404, 404, 401, 401, 401],
-        ),
-        row(
-            "POST /sessions/{session}/end",
-            Some("{}"),
-            session,
-            [200, 404, 404, 401, 401, 401],
-        ),
-        row(
-            "DELETE /sessions/{session}",
-            NONE,
-            session,
-            [204, 404, 404, 401, 401, 401],
-        ),
-        row(
-            "POST /sessions/{session}/climbs",
-            NEW_CLIMB,
-            session,
-            [201, 404, 404, 401, 401, 401],
-        ),
-        row(
-            "PATCH /climbs/{climb}",
-            CHANGE_CLIMB,
-            session,
-            [200, 404, 404, 401, 401, 401],
-        ),
-        row(
-            "DELETE /climbs/{climb}",
-            NONE,
-            session,
-            [204, 404, 404, 401, 401, 401],
-        ),
+        //  call                                    body            readback  own  oth  mgr  non  bad  exp
+        row("GET /users/{owner}",                   NONE,           NONE,    [200, 404, 404, 401, 401, 401]),
+        row("GET /users/{owner}/sessions",          NONE,           NONE,    [200, 404, 404, 401, 401, 401]),
+        row("GET /users/{owner}/stats",             NONE,           NONE,    [200, 404, 404, 401, 401, 401]),
+        row("GET /users/{owner}/overview",          NONE,           NONE,    [200, 404, 404, 401, 401, 401]),
+        row("GET /sessions/{session}",              NONE,           NONE,    [200, 404, 404, 401, 401, 401]),
+        row("GET /sessions/{session}/detail",       NONE,           NONE,    [200, 404, 404, 401, 401, 401]),
+        row("PATCH /sessions/{session}",            RENAME_SESSION, session, [200, 404, 404, 401, 401, 401]),
+        row("POST /sessions/{session}/end",         end,            session, [200, 404, 404, 401, 401, 401]),
+        row("DELETE /sessions/{session}",           NONE,           session, [204, 404, 404, 401, 401, 401]),
+        row("POST /sessions/{session}/climbs",      NEW_CLIMB,      session, [201, 404, 404, 401, 401, 401]),
+        row("PATCH /climbs/{climb}",                CHANGE_CLIMB,   session, [200, 404, 404, 401, 401, 401]),
+        row("DELETE /climbs/{climb}",               NONE,           session, [204, 404, 404, 401, 401, 401]),
+        // The gym stays public: the climber's privacy covers the log, not the gym.
+        row("GET /gyms/{gym}",                      NONE,           NONE,    [200, 200, 200, 200, 401, 401]),
     ]
 }
 
