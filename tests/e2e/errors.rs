@@ -607,3 +607,374 @@ async fn a_given_request_id_is_echoed_and_a_missing_one_is_generated() {
     }
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_bad_query_parameter_is_400_naming_it_on_every_list() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("asker").await;
+    let gym = t
+        .http
+        .post(t.url("/gyms"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Query Gym"}))
+        .send()
+        .await
+        .unwrap();
+    let gym: Value = gym.json().await.unwrap();
+    let gym_id = gym["id"].as_str().unwrap();
+    let cases = [
+        ("/users/me/sessions?from=2026-13-01".to_owned(), "from"),
+        ("/users/me/sessions?to=yesterday".to_owned(), "to"),
+        ("/users/me/sessions?gym_id=nope".to_owned(), "gym_id"),
+        ("/users/me/stats?discipline=ice".to_owned(), "discipline"),
+        (
+            "/users/me/stats?grade_system=klingon".to_owned(),
+            "grade_system",
+        ),
+        ("/users/me/stats?from=01/02/2026".to_owned(), "from"),
+        ("/users/me/export?format=xml".to_owned(), "format"),
+        (format!("/gyms/{gym_id}/routes?active=maybe"), "active"),
+        (format!("/gyms/{gym_id}/routes?limit=-1"), "limit"),
+        ("/gyms?radius_km=far".to_owned(), "radius_km"),
+        ("/gyms?limit=1000".to_owned(), "limit"),
+    ];
+
+    for (path, field) in cases {
+        let response = t
+            .http
+            .get(t.url(&path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+
+        let body = problem(response, 400).await;
+        assert!(
+            body.to_string().contains(field),
+            "{path}: the problem names {field}: {body}"
+        );
+    }
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_id_is_404_for_every_kind_of_object() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("seeker").await;
+    let unknown = uuid::Uuid::new_v4();
+    let paths = [
+        format!("/users/{unknown}"),
+        format!("/users/{unknown}/sessions"),
+        format!("/users/{unknown}/stats"),
+        format!("/users/{unknown}/overview"),
+        format!("/gyms/{unknown}"),
+        format!("/gyms/{unknown}/routes"),
+        format!("/routes/{unknown}"),
+        format!("/sessions/{unknown}"),
+        format!("/sessions/{unknown}/detail"),
+    ];
+
+    for path in paths {
+        let response = t
+            .http
+            .get(t.url(&path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+
+        let body = problem(response, 404).await;
+        assert!(body["detail"].is_string(), "{path}: {body}");
+    }
+    let climb = t
+        .http
+        .patch(t.url(&format!("/climbs/{unknown}")))
+        .bearer_auth(&token)
+        .json(&json!({"rating": 2}))
+        .send()
+        .await
+        .unwrap();
+    problem(climb, 404).await;
+    let source = t
+        .http
+        .post(t.url("/imports/climbing-diary"))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv")
+        .body("a,b\n1,2\n")
+        .send()
+        .await
+        .unwrap();
+    problem(source, 404).await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_405_with_an_allow_header_on_services_and_gateway_routes() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("methodical").await;
+
+    let forwarded = t
+        .http
+        .put(t.url("/gyms"))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let composed = t
+        .http
+        .post(t.url("/users/me/overview"))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+
+    for response in [forwarded, composed] {
+        let allow = response
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_owned());
+        problem(response, 405).await;
+        assert!(allow.is_some_and(|a| a.contains("GET")), "Allow lists GET");
+    }
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn gym_and_route_rules_give_422_naming_the_field_and_the_last_manager_stays() {
+    let t = TestStack::start().await;
+    let (token, user_id) = t.register("gymrat").await;
+    let gym: Value = t
+        .http
+        .post(t.url("/gyms"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Rule Gym"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let gym_id = gym["id"].as_str().unwrap();
+    let route = |body: Value| {
+        t.http
+            .post(t.url(&format!("/gyms/{gym_id}/routes")))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+
+    let font_in_v_gym = route(json!({"discipline": "boulder", "grade": "7A"}))
+        .await
+        .unwrap();
+    let nonsense = route(json!({"discipline": "boulder", "grade": "banana"}))
+        .await
+        .unwrap();
+    let no_discipline = route(json!({"discipline": "ice", "grade": "V3"}))
+        .await
+        .unwrap();
+    let unknown_field = route(json!({"discipline": "boulder", "grade": "V3", "holds": 12}))
+        .await
+        .unwrap();
+    let nameless = t
+        .http
+        .post(t.url("/gyms"))
+        .bearer_auth(&token)
+        .json(&json!({"city": "Nowhere"}))
+        .send()
+        .await
+        .unwrap();
+    let last_manager = t
+        .http
+        .delete(t.url(&format!("/gyms/{gym_id}/managers/{user_id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+
+    names_field(font_in_v_gym, 422, "grade").await;
+    let nonsense = names_field(nonsense, 422, "grade").await;
+    let message = nonsense["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("V"),
+        "the accepted forms are shown: {message}"
+    );
+    names_field(no_discipline, 422, "discipline").await;
+    names_field(unknown_field, 422, "holds").await;
+    names_field(nameless, 422, "name").await;
+    problem(last_manager, 409).await;
+    let kept: Value = t
+        .http
+        .get(t.url(&format!("/gyms/{gym_id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kept["managers"], json!([user_id]));
+    let routes: Value = t
+        .http
+        .get(t.url(&format!("/gyms/{gym_id}/routes?active=all")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(routes["items"], json!([]), "no refused route was set");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn profile_and_climb_updates_keep_the_creation_rules() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("first").await;
+    t.register("taken").await;
+    let session = new_session(&t, &token, json!({"started_at": "2026-11-02T10:00:00Z"})).await;
+    let session_id = session["id"].as_str().unwrap();
+    let climb = t
+        .http
+        .post(t.url(&format!("/sessions/{session_id}/climbs")))
+        .bearer_auth(&token)
+        .json(&json!({"discipline": "sport", "grade": "5.10a", "attempt_type": "flash"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(climb.status(), 201);
+    let climb: Value = climb.json().await.unwrap();
+    let patch = |path: String, body: Value| {
+        t.http
+            .patch(t.url(&path))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+
+    let taken = patch("/users/me".to_owned(), json!({"username": "TAKEN"}))
+        .await
+        .unwrap();
+    let bad_name = patch("/users/me".to_owned(), json!({"username": "x"}))
+        .await
+        .unwrap();
+    let bad_zone = patch("/users/me".to_owned(), json!({"timezone": "Mars/Olympus"}))
+        .await
+        .unwrap();
+    let bad_privacy = patch("/users/me".to_owned(), json!({"privacy_level": "secret"}))
+        .await
+        .unwrap();
+    let contradiction = patch(
+        format!("/climbs/{}", climb["id"].as_str().unwrap()),
+        json!({"attempts": 4}),
+    )
+    .await
+    .unwrap();
+    let backwards = patch(
+        format!("/sessions/{session_id}"),
+        json!({"ended_at": "2026-11-02T09:00:00Z"}),
+    )
+    .await
+    .unwrap();
+
+    problem(taken, 409).await;
+    names_field(bad_name, 422, "username").await;
+    names_field(bad_zone, 422, "timezone").await;
+    names_field(bad_privacy, 422, "privacy_level").await;
+    let contradiction = problem(contradiction, 422).await;
+    assert!(!fields(&contradiction).is_empty());
+    names_field(backwards, 422, "ended_at").await;
+    let me: Value = t
+        .http
+        .get(t.url("/users/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["username"], "first");
+    assert_eq!(me["privacy_level"], "public");
+    let shown: Value = t
+        .http
+        .get(t.url(&format!("/sessions/{session_id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        shown["climbs"][0]["attempts"], 1,
+        "the flash is still a flash"
+    );
+    assert_eq!(shown["ended_at"], Value::Null);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn an_import_of_another_content_type_is_415_and_an_unknown_session_field_is_422() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("typist").await;
+
+    let import = t
+        .http
+        .post(t.url("/imports/8a"))
+        .bearer_auth(&token)
+        .json(&json!({"rows": []}))
+        .send()
+        .await
+        .unwrap();
+    let session = t
+        .http
+        .post(t.url("/sessions"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "x", "user_id": uuid::Uuid::new_v4()}))
+        .send()
+        .await
+        .unwrap();
+
+    problem(import, 415).await;
+    names_field(session, 422, "user_id").await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn no_error_answer_leaks_sql_or_internals() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("prober").await;
+    let probes = [
+        ("GET", "/gyms?q=%27%3B%20DROP%20TABLE%20gyms%3B--"),
+        ("GET", "/users/me/sessions?cursor=%27%20OR%201%3D1"),
+        ("POST", "/sessions"),
+        ("GET", "/gyms/00000000-0000-0000-0000-000000000000"),
+    ];
+
+    for (method, path) in probes {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = t
+            .http
+            .request(method, t.url(path))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(r#"{"started_at": "not a time'"}"#)
+            .send()
+            .await
+            .unwrap();
+
+        let text = response.text().await.unwrap().to_lowercase();
+        for leak in [
+            "sqlx",
+            "select ",
+            "postgres",
+            "panicked",
+            "src/",
+            "syntax error",
+        ] {
+            assert!(!text.contains(leak), "{path} shows {leak}: {text}");
+        }
+    }
+    t.stop().await;
+}
