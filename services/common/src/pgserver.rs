@@ -52,6 +52,23 @@ impl PgServer {
         self.private.as_ref().is_some_and(|p| p.started_here)
     }
 
+    /// Stops the private server this process started, waits `down_for` and starts it
+    /// again on the same port and data: the fault tests restart the database under
+    /// load. Blocks; a server this process did not start is left alone (an error).
+    pub fn restart(&self, down_for: Duration) -> Result<(), PgServerError> {
+        let private = self
+            .private
+            .as_ref()
+            .filter(|p| p.started_here)
+            .ok_or_else(|| PgServerError::Run {
+                program: "pg_ctl restart".to_owned(),
+                detail: "only a private server started by this process restarts".to_owned(),
+            })?;
+        private.stop_fast()?;
+        std::thread::sleep(down_for);
+        private.start(&private.socket)
+    }
+
     /// Stops the private server if this process started it.
     pub fn stop(self) {
         if let Some(private) = self.private
@@ -122,6 +139,8 @@ struct PrivateServer {
     data: PathBuf,
     run_as: Option<String>,
     port: u16,
+    /// Where the server's Unix socket lives.
+    socket: PathBuf,
     started_here: bool,
 }
 
@@ -172,6 +191,7 @@ impl PrivateServer {
             data,
             run_as,
             port,
+            socket: socket.clone(),
             started_here: false,
         };
         if !server.data.join("PG_VERSION").exists() {
@@ -236,16 +256,21 @@ impl PrivateServer {
     }
 
     fn stop(&self) {
+        match self.stop_fast() {
+            Ok(()) => tracing::info!("stopped the private PostgreSQL"),
+            Err(error) => tracing::warn!(error = %error, "could not stop the private PostgreSQL"),
+        }
+    }
+
+    /// Stops the server, aborting open transactions (`-m fast`), and waits until it is.
+    fn stop_fast(&self) -> Result<(), PgServerError> {
         let mut command = self.command("pg_ctl");
         command
             .arg("stop")
             .arg("-D")
             .arg(&self.data)
             .args(["-m", "fast", "-w"]);
-        match run(&mut command, "pg_ctl stop") {
-            Ok(()) => tracing::info!("stopped the private PostgreSQL"),
-            Err(error) => tracing::warn!(error = %error, "could not stop the private PostgreSQL"),
-        }
+        run(&mut command, "pg_ctl stop")
     }
 }
 
