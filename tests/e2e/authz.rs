@@ -475,3 +475,49 @@ async fn logging_out_with_someone_elses_refresh_token_does_not_revoke_it() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn the_overview_of_another_climber_shows_only_their_public_profile() {
+    let t = TestStack::start().await;
+    let (owner, owner_id) = t.register("overseen").await;
+    let (other, _) = t.register("overseer").await;
+    let named = send(
+        &t,
+        Some(&owner),
+        "PATCH",
+        "/users/me",
+        Some(json!({"first_name": "Alex", "last_name": "Honnold"})),
+    )
+    .await;
+    assert_eq!(named.status(), 200);
+    let path = format!("/users/{owner_id}/overview");
+
+    let seen: Value = send(&t, Some(&other), "GET", &path, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let own: Value = send(&t, Some(&owner), "GET", &path, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(seen["user"]["username"], "overseen");
+    for hidden in [
+        "email",
+        "first_name",
+        "last_name",
+        "is_verified",
+        "is_premium",
+    ] {
+        assert!(
+            seen["user"].get(hidden).is_none(),
+            "another climber's overview shows {hidden}: {}",
+            seen["user"]
+        );
+    }
+    assert_eq!(own["user"]["email"], "overseen@example.com");
+    assert_eq!(own["user"]["last_name"], "Honnold");
+    t.stop().await;
+}

@@ -978,3 +978,81 @@ async fn no_error_answer_leaks_sql_or_internals() {
     }
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_json_body_just_under_1_mib_is_read_and_judged_on_its_fields() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("justunder").await;
+    let name = "x".repeat(1024 * 1024 - 64);
+
+    let response = t
+        .http
+        .post(t.url("/gyms"))
+        .bearer_auth(&token)
+        .json(&json!({"name": name}))
+        .send()
+        .await
+        .unwrap();
+
+    names_field(response, 422, "name").await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_username_registered_twice_at_once_gives_one_account_and_one_409() {
+    let t = TestStack::start().await;
+
+    let (first, second) = tokio::join!(
+        register(&t, "race1@example.com", "racer", "long enough"),
+        register(&t, "race2@example.com", "RACER", "long enough"),
+    );
+
+    let mut statuses = [first.status().as_u16(), second.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409]);
+    let loser = if first.status() == 409 { first } else { second };
+    problem(loser, 409).await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_ended_twice_at_once_ends_once_and_the_other_gets_409() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("racing").await;
+    let session = new_session(&t, &token, json!({"started_at": "2026-11-03T10:00:00Z"})).await;
+    let id = session["id"].as_str().unwrap();
+    let end = |at: &'static str| {
+        t.http
+            .post(t.url(&format!("/sessions/{id}/end")))
+            .bearer_auth(&token)
+            .json(&json!({"ended_at": at}))
+            .send()
+    };
+
+    let (first, second) = tokio::join!(end("2026-11-03T11:00:00Z"), end("2026-11-03T12:00:00Z"));
+
+    let (first, second) = (first.unwrap(), second.unwrap());
+    let mut statuses = [first.status().as_u16(), second.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409]);
+    let winner: Value = if first.status() == 200 {
+        first.json().await.unwrap()
+    } else {
+        second.json().await.unwrap()
+    };
+    let shown: Value = t
+        .http
+        .get(t.url(&format!("/sessions/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        shown["ended_at"], winner["ended_at"],
+        "the winner's end stays"
+    );
+    t.stop().await;
+}

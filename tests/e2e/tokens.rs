@@ -201,3 +201,33 @@ async fn a_deleted_account_can_no_longer_sign_in_or_use_its_tokens() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_refresh_token_is_no_access_token_and_an_access_token_is_no_refresh_token() {
+    let t = TestStack::start().await;
+    let pair = register(&t, "swapper").await;
+    let refresh_token = pair["refresh_token"].as_str().unwrap();
+
+    let as_access = me(&t, refresh_token).await;
+    let as_refresh = refresh(&t, &pair["access_token"]).await;
+    let basic = t
+        .http
+        .get(t.url("/users/me"))
+        .header(
+            "authorization",
+            format!("Basic {}", pair["access_token"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(as_access.status(), 401);
+    assert_eq!(as_refresh.status(), 401);
+    assert_eq!(
+        basic.status(),
+        401,
+        "only the Bearer scheme carries a token"
+    );
+    assert_eq!(refresh(&t, &pair["refresh_token"]).await.status(), 200);
+    t.stop().await;
+}
