@@ -189,3 +189,51 @@ async fn an_edited_cursor_is_400_on_both_lists() {
     }
     t.stop().await;
 }
+
+#[tokio::test]
+async fn walking_a_gym_search_by_name_and_by_distance_repeats_and_skips_nothing() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("scout").await;
+    // Around Lyon, a few kilometres apart; two pairs share a name or a place.
+    let gyms = [
+        ("Azur", 45.75, 4.85),
+        ("bloc", 45.76, 4.83),
+        ("Bloc", 45.74, 4.86),
+        ("Écho", 45.77, 4.88),
+        ("echo", 45.77, 4.88),
+        ("Mur", 45.70, 4.80),
+        ("Zénith", 45.80, 4.90),
+    ];
+    let mut existing = Vec::new();
+    for (name, lat, lng) in gyms {
+        let body = json!({"name": name, "country": "FR", "latitude": lat, "longitude": lng});
+        existing.push(post(&t, &token, "/gyms", body).await);
+    }
+    let arrive = |round: usize| {
+        let (t, token) = (&t, &token);
+        async move {
+            for (name, lat, lng) in [
+                ("Aaa", 45.75, 4.85),
+                ("Bloc", 45.7401, 4.8601),
+                ("Zz", 45.9, 4.6),
+            ] {
+                let body = json!({"name": format!("{name}{round}"), "country": "FR",
+                                  "latitude": lat, "longitude": lng});
+                post(t, token, "/gyms", body).await;
+            }
+        }
+    };
+
+    let by_name = walk(&t, &token, "/gyms?country=FR&limit=2", arrive).await;
+    let by_distance = walk(
+        &t,
+        &token,
+        "/gyms?near=45.75,4.85&radius_km=100&limit=2",
+        arrive,
+    )
+    .await;
+
+    assert_complete(&by_name, &existing);
+    assert_complete(&by_distance, &existing);
+    t.stop().await;
+}
