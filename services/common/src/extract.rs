@@ -45,7 +45,10 @@ impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize(deserializer) {
-        Ok(value) => Ok(value),
+        Ok(value) => match field_with_nul(bytes) {
+            Some(field) => Err(ApiError::validation(field, NUL_MESSAGE)),
+            None => Ok(value),
+        },
         Err(error) => {
             let path = error.path().to_string();
             let inner = error.into_inner();
@@ -61,6 +64,47 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
         }
     }
+}
+
+const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
+
+/// PostgreSQL text cannot hold U+0000, so a string with it would fail at the database
+/// as a 500: name the field instead. JSON can only carry it escaped, so documents
+/// without `\u0000` skip the walk.
+fn field_with_nul(bytes: &[u8]) -> Option<String> {
+    if !bytes.windows(6).any(|w| w == b"\\u0000") {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    fn walk(value: &serde_json::Value, path: &str) -> Option<String> {
+        let here = || {
+            if path.is_empty() {
+                "body".to_owned()
+            } else {
+                path.to_owned()
+            }
+        };
+        match value {
+            serde_json::Value::String(text) => text.contains('\0').then(here),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| walk(item, &format!("{path}[{i}]"))),
+            serde_json::Value::Object(fields) => fields.iter().find_map(|(name, item)| {
+                if name.contains('\0') {
+                    return Some(here());
+                }
+                let path = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{path}.{name}")
+                };
+                walk(item, &path)
+            }),
+            _ => None,
+        }
+    }
+    walk(&value, "")
 }
 
 /// serde reports an unknown or missing field at the parent's path, with the name only in
@@ -134,6 +178,15 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        // As in JSON bodies: PostgreSQL text cannot hold U+0000.
+        if let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
+            .find(|(n, v)| n.contains('\0') || v.contains('\0'))
+        {
+            return Err(ApiError::BadRequestFields(vec![FieldError::new(
+                name.replace('\0', ""),
+                NUL_MESSAGE,
+            )]));
+        }
         let deserializer =
             serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         match serde_path_to_error::deserialize(deserializer) {
@@ -179,6 +232,20 @@ mod tests {
             Err(ApiError::Validation(errors)) => errors[0].field.clone(),
             other => panic!("expected a validation error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_nul_character_in_any_string_is_refused_naming_the_field() {
+        assert_eq!(field_of(r#"{"name": "a\u0000b"}"#), "name");
+        let nested: Result<serde_json::Value, _> =
+            parse_json(br#"{"climbs": [{"notes": "ok"}, {"notes": "\u0000"}]}"#);
+        assert!(
+            matches!(&nested, Err(ApiError::Validation(e)) if e[0].field == "climbs[1].notes"),
+            "{nested:?}"
+        );
+        // An escaped backslash followed by `u0000` is text, not NUL.
+        let text: Result<String, _> = parse_json(br#""\\u0000""#);
+        assert_eq!(text.unwrap(), "\\u0000");
     }
 
     #[test]

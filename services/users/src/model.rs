@@ -69,7 +69,11 @@ pub struct User {
 }
 
 /// What other climbers see: no email, no legal name, nothing about the account itself.
+///
+/// Closed to other fields (`additionalProperties: false` in the OpenAPI document), so a
+/// full [`User`] does not also match this shape and [`Profile`]'s `oneOf` picks one.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PublicUser {
     pub id: Uuid,
     pub username: String,
