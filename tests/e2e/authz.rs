@@ -13,6 +13,7 @@
 // Helpers of a test file: a failure in them is the test failing.
 #![allow(clippy::unwrap_used)]
 
+use clmb::{RateLimits, Timeouts};
 use clmb_common::auth::{KeyPair, TokenKind, TokenSigner};
 use clmb_tests::TestStack;
 use serde_json::{Value, json};
@@ -281,6 +282,16 @@ impl World {
     }
 }
 
+/// A stack without rate limits: a matrix makes hundreds of writes as one climber in a
+/// minute or two, which a fast machine would turn into 429s (limits.rs tests those).
+async fn unlimited() -> TestStack {
+    TestStack::start_with(Timeouts {
+        rate_limits: RateLimits::OFF,
+        ..Timeouts::default()
+    })
+    .await
+}
+
 /// What the owner sees at `path`: its status and body.
 async fn read_back(t: &TestStack, cast: &Cast, path: &str) -> (u16, Value) {
     let response = send(t, Some(&cast.owner.0), "GET", path, None).await;
@@ -346,7 +357,7 @@ async fn run(t: &TestStack, cast: &Cast, rows: &[Row]) -> Vec<String> {
 
 #[tokio::test]
 async fn every_call_on_public_data_answers_each_caller_as_the_contract_says() {
-    let t = TestStack::start().await;
+    let t = unlimited().await;
     let cast = Cast::new(&t, "pub").await;
 
     let failures = run(&t, &cast, &public_matrix()).await;
@@ -362,7 +373,7 @@ async fn every_call_on_public_data_answers_each_caller_as_the_contract_says() {
 
 #[tokio::test]
 async fn a_private_climbers_data_is_404_to_everyone_but_the_climber() {
-    let t = TestStack::start().await;
+    let t = unlimited().await;
     let cast = Cast::new(&t, "priv").await;
     let private = send(
         &t,
