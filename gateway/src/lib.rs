@@ -87,15 +87,26 @@ impl AppState {
 pub fn router(settings: &Settings) -> Router {
     let state = AppState::new(settings);
     let document = openapi::document();
+    // Calls the gateway answers itself; every other documented call is forwarded.
+    let own = [
+        "/api/v1/users/{user_id}/overview",
+        "/api/v1/sessions/{session_id}/detail",
+        "/api/v1/users/me/export",
+    ];
+    let mut forwarded = Router::new().route("/api/v1/{*rest}", any(proxy::forward));
+    // Every documented call a service answers gets a route of its own, so metrics and
+    // spans name it by its template (`/api/v1/gyms/{gym_id}`) instead of `{*rest}`.
+    for path in document.paths.paths.keys() {
+        if !own.contains(&path.as_str()) {
+            forwarded = forwarded.route(path, any(proxy::forward));
+        }
+    }
     let routes = Router::new()
-        .route("/api/v1/users/{user_id}/overview", get(compose::overview))
-        .route(
-            "/api/v1/sessions/{session_id}/detail",
-            get(compose::session_detail),
-        )
-        .route("/api/v1/users/me/export", get(export::export))
+        .route(own[0], get(compose::overview))
+        .route(own[1], get(compose::session_detail))
+        .route(own[2], get(export::export))
         .route("/api/v1/openapi.json", get(openapi::serve_document))
-        .route("/api/v1/{*rest}", any(proxy::forward))
+        .merge(forwarded)
         .with_state(state)
         .merge(openapi::docs_page(document))
         // Inside the shared layers, so a 429 carries a request id and is counted.
