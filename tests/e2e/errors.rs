@@ -28,6 +28,7 @@ async fn problem(response: reqwest::Response, status: u16) -> Value {
     assert!(body["type"].is_string(), "type in {body}");
     assert!(body["title"].is_string(), "title in {body}");
     assert_eq!(body["status"], status, "status in {body}");
+    assert!(body["detail"].is_string(), "detail in {body}");
     body
 }
 
@@ -593,11 +594,20 @@ async fn a_given_request_id_is_echoed_and_a_missing_one_is_generated() {
         .send()
         .await
         .unwrap();
+    let given_refused = t
+        .http
+        .get(t.url("/users/me"))
+        .header("x-request-id", "e2e-trace-44")
+        .send()
+        .await
+        .unwrap();
     let generated = t.http.get(t.url("/grade-systems")).send().await.unwrap();
     let generated_on_error = t.http.get(t.url("/nowhere")).send().await.unwrap();
 
     assert_eq!(given.headers()["x-request-id"], "e2e-trace-42");
     assert_eq!(given_on_error.headers()["x-request-id"], "e2e-trace-43");
+    assert_eq!(given_refused.status(), 401);
+    assert_eq!(given_refused.headers()["x-request-id"], "e2e-trace-44");
     for response in [generated, generated_on_error] {
         let id = response.headers()["x-request-id"]
             .to_str()
