@@ -165,7 +165,8 @@ impl IntoResponse for ApiError {
             Self::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "request failed");
             }
-            Self::Upstream { service, status } => {
+            // The database's cause was logged where it was seen (From<sqlx::Error>).
+            Self::Upstream { service, status } if *service != "database" => {
                 tracing::warn!(service, status = status.as_u16(), "upstream call failed");
             }
             _ => {}
@@ -182,6 +183,25 @@ impl IntoResponse for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
+        // The database is down or restarting: no connection within the pool's acquire
+        // timeout, one broken mid-call, or the server saying it is shutting down or
+        // starting (SQLSTATE class 57P: 57P01 admin shutdown, 57P03 cannot connect now;
+        // class 08: connection exceptions). That is 503, which a client may retry, not a
+        // bug's 500. The cause is logged here since the 503 itself carries none.
+        let unavailable = match &error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+            sqlx::Error::Database(db) => db
+                .code()
+                .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
+            _ => false,
+        };
+        if unavailable {
+            tracing::warn!(error = %error, "the database is unavailable");
+            return Self::Upstream {
+                service: "database",
+                status: StatusCode::SERVICE_UNAVAILABLE,
+            };
+        }
         Self::Internal(error.into())
     }
 }
@@ -240,5 +260,21 @@ impl Validator {
         } else {
             Err(ApiError::Validation(self.errors))
         }
+    }
+}
+
+#[cfg(test)]
+mod database_error_tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_database_is_503_and_other_database_errors_are_500() {
+        let timed_out = ApiError::from(sqlx::Error::PoolTimedOut);
+        let broken = ApiError::from(sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into()));
+        let missing = ApiError::from(sqlx::Error::RowNotFound);
+
+        assert_eq!(timed_out.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(broken.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(missing.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

@@ -57,7 +57,9 @@ impl From<StoreError> for ApiError {
             StoreError::AlreadyManager => {
                 ApiError::Conflict("this user already manages the gym".to_owned())
             }
-            StoreError::Corrupt(_) | StoreError::Query(_) => ApiError::internal(error),
+            // Through ApiError's own mapping: an unavailable database is 503.
+            StoreError::Query(error) => error.into(),
+            StoreError::Corrupt(_) => ApiError::internal(error),
         }
     }
 }

@@ -16,7 +16,8 @@ pub enum StoreError {
 impl From<StoreError> for clmb_common::ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Database(e) => Self::internal(e),
+            // Through ApiError's own mapping: an unavailable database is 503.
+            StoreError::Database(e) => e.into(),
         }
     }
 }

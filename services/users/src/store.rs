@@ -23,7 +23,8 @@ impl From<StoreError> for clmb_common::ApiError {
         match error {
             StoreError::EmailTaken => Self::Conflict("that email is already registered".into()),
             StoreError::UsernameTaken => Self::Conflict("that username is already taken".into()),
-            StoreError::Database(e) => Self::internal(e),
+            // Through ApiError's own mapping: an unavailable database is 503.
+            StoreError::Database(e) => e.into(),
         }
     }
 }
