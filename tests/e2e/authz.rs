@@ -532,3 +532,92 @@ async fn the_overview_of_another_climber_shows_only_their_public_profile() {
     assert_eq!(own["user"]["last_name"], "Honnold");
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_removed_manager_can_no_longer_change_the_gym() {
+    let t = TestStack::start().await;
+    let cast = Cast::new(&t, "former").await;
+    let world = World::new(&t, &cast).await;
+    let gym = format!("/gyms/{}", world.gym);
+    let removed = send(
+        &t,
+        Some(&cast.owner.0),
+        "DELETE",
+        &format!("{gym}/managers/{}", cast.manager.1),
+        None,
+    )
+    .await;
+    assert_eq!(removed.status(), 204);
+    let before = read_back(&t, &cast, &gym).await;
+
+    let rename = send(
+        &t,
+        Some(&cast.manager.0),
+        "PATCH",
+        &gym,
+        Some(json!({"name": "Taken Over"})),
+    )
+    .await;
+    let route = send(
+        &t,
+        Some(&cast.manager.0),
+        "PATCH",
+        &format!("/routes/{}", world.route),
+        Some(json!({"grade": "V9"})),
+    )
+    .await;
+
+    assert_eq!(rename.status(), 403);
+    assert_eq!(route.status(), 403);
+    assert_eq!(read_back(&t, &cast, &gym).await, before);
+    assert_eq!(before.1["managers"], json!([cast.owner.1]));
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn an_export_holds_the_callers_logbook_and_nobody_elses() {
+    let t = TestStack::start().await;
+    let cast = Cast::new(&t, "exp").await;
+    let world = World::new(&t, &cast).await;
+
+    let mut exports = Vec::new();
+    for (token, format) in [
+        (&cast.owner.0, "json"),
+        (&cast.owner.0, "csv"),
+        (&cast.other.0, "json"),
+        (&cast.other.0, "csv"),
+    ] {
+        let response = send(
+            &t,
+            Some(token),
+            "GET",
+            &format!("/users/me/export?format={format}"),
+            None,
+        )
+        .await;
+        assert_eq!(response.status(), 200, "{format}");
+        exports.push(response.text().await.unwrap());
+    }
+
+    assert!(
+        exports[0].contains(&world.session),
+        "the owner's JSON has the session"
+    );
+    assert!(exports[0].contains("exp_owner@example.com"));
+    assert!(exports[1].contains("V4"), "the owner's CSV has the climb");
+    for other in &exports[2..] {
+        assert!(
+            !other.contains(&world.session),
+            "another's export leaks the session"
+        );
+        assert!(
+            !other.contains(&world.climb),
+            "another's export leaks the climb"
+        );
+        assert!(
+            !other.contains("exp_owner"),
+            "another's export names the owner"
+        );
+    }
+    t.stop().await;
+}
