@@ -60,6 +60,11 @@ pub async fn imports_create(
         .map_err(ApiError::internal)?
         .map_err(|error| ApiError::Validation(vec![FieldError::new("body", error.to_string())]))?;
 
+    // A still-valid token of a deleted account must not write a logbook no one owns.
+    state
+        .peers
+        .own_profile(&caller, clmb_common::http::request_id(&headers))
+        .await?;
     let mut report = write(&state, caller.id, source, &parsed.ascents).await?;
     report.rows_rejected = parsed
         .rejected

@@ -46,10 +46,18 @@ impl Peers {
         caller: &AuthUser,
         request_id: Option<&str>,
     ) -> Result<Profile, ApiError> {
-        Ok(self
+        match self
             .users
             .get_json("/api/v1/users/me", Some(&caller.token), request_id)
-            .await?)
+            .await
+        {
+            Ok(profile) => Ok(profile),
+            // A still-valid token of a deleted account: the caller's fault, not a 502.
+            Err(error) if error.status() == Some(StatusCode::NOT_FOUND) => Err(
+                ApiError::Unauthorized("the account of this token no longer exists".to_owned()),
+            ),
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Succeeds when `caller` may read `owner`'s logbook: it is their own, or the owner's
