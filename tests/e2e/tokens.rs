@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use clmb_common::auth::{KeyPair, TokenKind, TokenSigner};
-use clmb_tests::TestStack;
+use clmb_tests::{TestStack, fixture};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery";
@@ -229,5 +229,80 @@ async fn a_refresh_token_is_no_access_token_and_an_access_token_is_no_refresh_to
         "only the Bearer scheme carries a token"
     );
     assert_eq!(refresh(&t, &pair["refresh_token"]).await.status(), 200);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn the_access_token_of_a_deleted_account_creates_nothing() {
+    let t = TestStack::start().await;
+    let pair = register(&t, "ghost").await;
+    let access = pair["access_token"].as_str().unwrap();
+    let (witness, _) = t.register("witness").await;
+    let deleted = t
+        .http
+        .delete(t.url("/users/me"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+
+    let session = t
+        .http
+        .post(t.url("/sessions"))
+        .bearer_auth(access)
+        .json(&json!({"name": "from beyond"}))
+        .send()
+        .await
+        .unwrap();
+    let import = t
+        .http
+        .post(t.url("/imports/8a"))
+        .bearer_auth(access)
+        .header("content-type", "text/csv")
+        .body(fixture("8a/sample.csv"))
+        .send()
+        .await
+        .unwrap();
+    let gym = t
+        .http
+        .post(t.url("/gyms"))
+        .bearer_auth(access)
+        .json(&json!({"name": "Ghost Gym"}))
+        .send()
+        .await
+        .unwrap();
+
+    // Each is refused as the client's fault (the account is gone), not as a failing
+    // service, and leaves nothing behind that belongs to no one.
+    let mut accepted = Vec::new();
+    for (call, response) in [
+        ("POST /sessions", session),
+        ("POST /imports/8a", import),
+        ("POST /gyms", gym),
+    ] {
+        if !response.status().is_client_error() {
+            accepted.push(format!("{call}: {}", response.status()));
+        }
+    }
+    let found: Value = t
+        .http
+        .get(t.url("/gyms?q=ghost"))
+        .bearer_auth(&witness)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        accepted.is_empty(),
+        "a deleted account's token was taken: {accepted:?}"
+    );
+    assert_eq!(
+        found["items"],
+        json!([]),
+        "no gym is left with a deleted manager"
+    );
     t.stop().await;
 }
