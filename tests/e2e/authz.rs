@@ -336,6 +336,9 @@ async fn run(t: &TestStack, cast: &Cast, rows: &[Row]) -> Vec<String> {
             if status >= 400 && !content_type.starts_with("application/problem+json") {
                 failures.push(format!("{cell}: error answered as {content_type:?}"));
             }
+            if status == 201 && !response.headers().contains_key("location") {
+                failures.push(format!("{cell}: 201 without a Location"));
+            }
             if let (Some(path), Some(before)) = (&readback, before) {
                 let after = read_back(t, cast, path).await;
                 let refused = status >= 400;
