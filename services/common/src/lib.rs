@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod client;
 pub mod db;
+pub mod deleted;
 pub mod error;
 pub mod extract;
 pub mod http;

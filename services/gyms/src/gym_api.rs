@@ -387,6 +387,10 @@ pub async fn managers_add(
     let id = gym_id(&raw_id)?;
     let gym = store::get_gym(&state.pool, id).await?;
     require_manager(&gym, &user)?;
+    // An account deleted since would be a manager nobody can ever be again.
+    if clmb_common::deleted::is_deleted(&state.pool, body.user_id).await? {
+        return Err(ApiError::validation("user_id", "no account has this id"));
+    }
     store::add_manager(&state.pool, id, body.user_id).await?;
 
     tracing::info!(gym_id = %id, manager = %body.user_id, by = %user.id, "manager added");

@@ -18,7 +18,9 @@ mod validate;
 use std::time::Duration;
 
 use axum::extract::FromRef;
+use axum::middleware;
 use clmb_common::auth::TokenVerifier;
+use clmb_common::deleted::{DeletedAccounts, refuse_writes};
 use clmb_common::http::{Readiness, finish_router};
 use clmb_common::metrics::Metrics;
 use sqlx::PgPool;
@@ -84,7 +86,14 @@ pub fn router(pool: PgPool, settings: Settings) -> axum::Router {
         verifier: settings.verifier,
     };
     let (public, _) = api().split_for_parts();
-    let routes = public.merge(internal::router()).with_state(state);
+    let deleted = DeletedAccounts {
+        pool: pool.clone(),
+        verifier: state.verifier.clone(),
+    };
+    let routes = public
+        .layer(middleware::from_fn_with_state(deleted, refuse_writes))
+        .merge(internal::router())
+        .with_state(state);
     finish_router(
         COMPONENT,
         routes,

@@ -414,12 +414,19 @@ pub async fn remove_manager(
 }
 
 /// Forgets a user everywhere (their account is gone); how many gyms they managed.
-pub async fn remove_user(db: impl PgExecutor<'_>, user_id: Uuid) -> StoreResult<u64> {
-    let result = sqlx::query("DELETE FROM gym_managers WHERE user_id = $1")
-        .bind(user_id)
-        .execute(db)
+/// Forgets a deleted account: its manager rows go, and its id is recorded so its
+/// tokens cannot make anything new.
+pub async fn remove_user(db: &sqlx::PgPool, user_id: Uuid) -> StoreResult<u64> {
+    let mut tx = db.begin().await.map_err(translate)?;
+    clmb_common::deleted::record(&mut *tx, user_id)
         .await
         .map_err(translate)?;
+    let result = sqlx::query("DELETE FROM gym_managers WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(translate)?;
+    tx.commit().await.map_err(translate)?;
     Ok(result.rows_affected())
 }
 

@@ -16,8 +16,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::middleware;
 use axum::routing::{delete, get};
 use clmb_common::auth::TokenVerifier;
+use clmb_common::deleted::{DeletedAccounts, refuse_writes};
 use clmb_common::http::{Readiness, finish_router};
 use clmb_common::metrics::Metrics;
 use sqlx::PgPool;
@@ -77,6 +79,11 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             "/internal/users/{user_id}/logbook",
             get(api::internal_logbook),
         );
+    let deleted = DeletedAccounts {
+        pool: state.pool.clone(),
+        verifier: state.verifier.clone(),
+    };
+    let api = api.layer(middleware::from_fn_with_state(deleted, refuse_writes));
     let routes = api.merge(internal).with_state(state.clone());
     let readiness = Readiness {
         database: Some((state.pool.clone(), &MIGRATOR)),

@@ -177,6 +177,7 @@ pub async fn delete_session(db: &PgPool, id: Uuid) -> Result<(), StoreError> {
 /// Removes everything of a user: sessions, and with them their climbs.
 pub async fn delete_user_data(db: &PgPool, user_id: Uuid) -> Result<u64, StoreError> {
     let mut tx = db.begin().await?;
+    clmb_common::deleted::record(&mut *tx, user_id).await?;
     sqlx::query("DELETE FROM climbs WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)
