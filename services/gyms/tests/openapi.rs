@@ -77,9 +77,3 @@ fn the_bodies_and_the_bearer_scheme_are_in_the_components() {
             .contains("nearest first")
     );
 }
-
-#[test]
-#[ignore = "prints the document for reading"]
-fn print_document() {
-    println!("{}", serde_json::to_string_pretty(&document()).unwrap());
-}
