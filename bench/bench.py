@@ -78,7 +78,7 @@ def load(path: Path, default=None):
 def save(path: Path, value) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(value, indent=1, sort_keys=True))
+    tmp.write_text(json.dumps(value, indent=1))
     tmp.replace(path)
 
 
@@ -356,6 +356,7 @@ def seed() -> None:
             f" {len(body) // 1024} KiB")
     timings["import_10k_c1"] = summarize(samples, sum(samples) / 1000)
     timings["import_10k_c1"]["file_kib"] = len(body) // 1024
+    timings["import_10k_c1"]["each_ms"] = [round(x) for x in samples]
 
     state["counts"] = counts()
     state["seed_timings"] = timings
@@ -568,6 +569,9 @@ def request_sets(state, tokens):
     sets["stats_heavy"] = [("GET", "/api/v1/users/me/stats", tokens["heavy"], None)]
     sets["stats_heavy_rope"] = [("GET", "/api/v1/users/me/stats?discipline=rope&grade_system=french",
                                  tokens["heavy"], None)]
+    sets["login"] = [("POST", "/api/v1/auth/login", None,
+                      json.dumps({"login": u["username"], "password": PASSWORD}))
+                     for u in users[:200]]
     sets["stats_small"] = [("GET", "/api/v1/users/me/stats", t, None) for t in active_tokens]
     # The 200-connection mix: what an app's users do, reads mostly.
     mixed = (sets["gym_token"] * 6 + sets["routes"] * 4 + sets["user"][:100] * 2
@@ -588,6 +592,7 @@ def measure_up():
 
     tokens = tokens_for(state, gw)
     files = request_sets(state, tokens)
+    rss["after_logins_mib"] = round(RssSampler.rss_kib(up) / 1024, 1)
 
     # Statistics straight after the heavy climber's imports (no VACUUM yet: the
     # visibility map is not set, index-only scans visit the heap).
@@ -637,6 +642,10 @@ def measure_up():
                                 files["overview"], HIGH_CONC, pids={"clmb up": up})
     rss["load_peak_mib"] = max(runs[k]["rss_peak_mib"]["clmb up"]
                                for k in ("mixed_c200", "gym_gw_c200", "overview_c200"))
+    # Sign-ins last: each is an Argon2id hash with 19 MiB of memory.
+    runs["login_c8"] = wrk("POST /auth/login (Argon2id), 8 connections", GATEWAY,
+                           files["login"], 8, pids={"clmb up": up})
+    rss["login_peak_mib"] = runs["login_c8"]["rss_peak_mib"]["clmb up"]
     rss["hwm_end_mib"] = round(hwm_kib(up) / 1024, 1)
     rss["after_load_mib"] = round(RssSampler.rss_kib(up) / 1024, 1)
     runs["rss"] = rss
@@ -680,12 +689,11 @@ def measure_split():
     state = load(STATE)
     pids = pids_from_file()
     gw = Api(GATEWAY)
-    tokens = load(CACHE / "tokens.json")
-    if time.time() - (CACHE / "tokens.json").stat().st_mtime > 600:
-        tokens = tokens_for(state, gw)
-    files = request_sets(state, tokens)
     runs = {"idle_mib": {n: round(RssSampler.rss_kib(p) / 1024, 1) for n, p in pids.items()}}
     log(f"split RSS idle {runs['idle_mib']}")
+    # The same sign-ins as the one-process run, so the figures compare.
+    tokens = tokens_for(state, gw)
+    files = request_sets(state, tokens)
     runs["gym_gw_c1"] = wrk("GET /gyms/{id} via gateway process", GATEWAY, files["gym_anon"], 1,
                             threads=1)
     runs["gym_direct_c1"] = wrk("GET /gyms/{id} direct (gyms process)", GYMS, files["gym_anon"],
@@ -702,6 +710,9 @@ def measure_split():
         for name, mib in runs[key]["rss_peak_mib"].items():
             peaks[name] = max(peaks.get(name, 0), mib)
     runs["load_peak_mib"] = peaks
+    runs["login_c8"] = wrk("POST /auth/login (Argon2id), 8 connections (split)", GATEWAY,
+                           files["login"], 8, pids=pids)
+    runs["login_peak_mib"] = runs["login_c8"]["rss_peak_mib"]
     runs["hwm_mib"] = {n: round(hwm_kib(p) / 1024, 1) for n, p in pids.items()}
     results = load(RESULTS, {})
     results["split"] = runs
@@ -793,7 +804,7 @@ def report():
     for key in ("gym_gw", "gym_direct", "pgbench", "routes", "user", "post_climb", "overview",
                 "overview_other", "stats_c1_fresh", "stats_c1", "stats_rope_c1", "stats_c32",
                 "gym_gw_c1", "gym_direct_c1", "gym_gw_token_c1", "mixed_c200", "gym_gw_c200",
-                "overview_c200"):
+                "overview_c200", "login_c8"):
         if key in up:
             lines.append(row(up[key]))
     imp1 = t.get("import_10k_c1")
@@ -809,6 +820,16 @@ def report():
         lines.append(f"| the same 10,000-row file again (all duplicates) | 1 | "
                      f"{imp2['reimport_ms']} | – | – | 0 / 0 |")
     lines.append("")
+    if imp1 and "each_ms" in imp1:
+        lines += [f"The heavy climber's ten imports, in order (ms): "
+                  f"{', '.join(str(x) for x in imp1['each_ms'])}.", ""]
+    slow = CACHE / "slow-plans.log"
+    if slow.exists() and slow.stat().st_size:
+        text = slow.read_text()
+        n = len(re.findall(r"duration: [\d.]+ ms\s+plan:", text))
+        lines += [f"auto_explain logged {n} statements of the sessions database slower than "
+                  "1 s during this run (plans in `.cache/bench/slow-plans.log`). The first:", "",
+                  "```", *text.splitlines()[:24], "```", ""]
 
     # Targets.
     checks = []
@@ -871,14 +892,20 @@ def report():
         lines += [
             "## Resident memory",
             "",
-            "| process | idle MiB | peak under load MiB | peak since start (VmHWM) MiB |",
-            "| --- | ---: | ---: | ---: |",
+            "Idle: after start (split) or after seeding (`clmb up`); under load: the peak "
+            f"during the {HIGH_CONC}-connection runs (reads, overviews, climbs logged; no "
+            "sign-ins); sign-ins: the peak during `POST /auth/login` at 8 connections, run "
+            "last; VmHWM: the kernel's peak since the process started.",
+            "",
+            "| process | idle MiB | under load MiB | during sign-ins MiB | VmHWM MiB |",
+            "| --- | ---: | ---: | ---: | ---: |",
             f"| `clmb up` (gateway + users + gyms + sessions) | {rss['idle_mib']} | "
-            f"{rss['load_peak_mib']} | {rss['hwm_end_mib']} (after seeding: "
-            f"{rss['hwm_after_seed_mib']}) |",
+            f"{rss['load_peak_mib']} | {rss.get('login_peak_mib', '–')} | {rss['hwm_end_mib']} "
+            f"(after seeding: {rss['hwm_after_seed_mib']}) |",
         ]
         for name, idle in split.get("idle_mib", {}).items():
             lines.append(f"| `clmb {name}` | {idle} | {split['load_peak_mib'].get(name)} | "
+                         f"{split.get('login_peak_mib', {}).get(name, '–')} | "
                          f"{split['hwm_mib'].get(name)} |")
         lines.append("")
     if split:
@@ -889,14 +916,17 @@ def report():
             "| --- | ---: | ---: | ---: | ---: | ---: |",
         ]
         for key in ("gym_gw_c1", "gym_direct_c1", "gym_gw", "overview", "mixed_c200",
-                    "overview_c200"):
+                    "overview_c200", "login_c8"):
             if key in split:
                 lines.append(row(split[key]))
         lines.append("")
     lines += ["## Commands", "", "```sh"]
-    for key, run in list(up.items()) + [(k, v) for k, v in split.items()]:
-        if isinstance(run, dict) and "command" in run:
-            lines.append(run["command"])
+    lines.append("bench/run.sh   # everything below, in this order")
+    seen = set()
+    for key, run in list(up.items()) + list(split.items()):
+        if isinstance(run, dict) and "command" in run and run["command"] not in seen:
+            seen.add(run["command"])
+            lines.append(f"{run['command']}   # {run['label']}")
     lines += ["```", ""]
     loads = [(run["label"], run["loadavg_before"]) for run in up.values()
              if isinstance(run, dict) and "loadavg_before" in run]

@@ -86,6 +86,17 @@ for db in users gyms sessions; do
   psql "$SERVER_URL" -qAtX -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS ${PREFIX}_$db WITH (FORCE)"
 done
 rm -rf "$BENCH/data"
+# Made here (clmb up keeps existing databases) so that the sessions database logs the plan
+# of any statement slower than 1 s (auto_explain) to the server log; harmless otherwise.
+for db in users gyms sessions; do
+  psql "$SERVER_URL" -qAtX -v ON_ERROR_STOP=1 -c "CREATE DATABASE ${PREFIX}_$db"
+done
+psql "$SERVER_URL" -qAtX -v ON_ERROR_STOP=1 \
+  -c "ALTER DATABASE ${PREFIX}_sessions SET session_preload_libraries = 'auto_explain'" \
+  -c "ALTER DATABASE ${PREFIX}_sessions SET auto_explain.log_min_duration = '1s'"
+PG_LOG=${BENCH_PG_LOG:-/var/log/postgresql/postgresql-15-main.log}
+PG_LOG_START=0
+[[ -r $PG_LOG ]] && PG_LOG_START=$(stat -c %s "$PG_LOG")
 
 export CLMB_RATE_LIMITS=off # the seed registers 1,000 users from one address
 
@@ -125,6 +136,11 @@ if [[ ${BENCH_SKIP_SPLIT:-0} != 1 ]]; then
   log "measuring the four processes"
   python3 bench/bench.py measure split
   stop_ours
+fi
+
+# Plans of the statements that took over 1 s, from this run's part of the server log.
+if [[ -r $PG_LOG ]]; then
+  tail -c +$((PG_LOG_START + 1)) "$PG_LOG" | grep -A40 'duration: .* plan:' >"$BENCH/slow-plans.log" || true
 fi
 
 python3 bench/bench.py report
