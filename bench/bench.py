@@ -342,19 +342,31 @@ def seed() -> None:
     log(f"heavy climber: {HEAVY_FILES} x {ROWS_PER_FILE}-row imports at concurrency 1")
     heavy_token = login(gw, heavy["username"])
     samples = []
+    failures = []
     for k in range(HEAVY_FILES):
         local = random.Random(1000 + k)
         year = 2016 + k
         body = mp_csv(local, ROWS_PER_FILE, dt.date(year, 12, 4), dt.date(year + 1, 12, 2), 160,
                       f"heavy{k}")
-        _, report, elapsed = gw.call("POST", "/api/v1/imports/mountain-project", body,
-                                     token=heavy_token, expect=201)
+        status, report, elapsed = gw.call("POST", "/api/v1/imports/mountain-project", body,
+                                          token=heavy_token)
+        samples.append(elapsed * 1000)
+        if status != 201:
+            # Seen: 504 after the service's 30 s request timeout (see BENCHMARKS.md). The
+            # import is rolled back; refresh the planner's statistics and import it again
+            # so the data set is complete, keeping the failure in the figures.
+            failures.append({"import": k + 1, "status": status, "ms": round(elapsed * 1000)})
+            log(f"  import {k + 1}: {status} after {elapsed * 1000:.0f} ms; ANALYZE climbs, retry")
+            psql(f"{DB_PREFIX}_sessions", "ANALYZE climbs")
+            status, report, retry = gw.call("POST", "/api/v1/imports/mountain-project", body,
+                                            token=heavy_token, expect=201)
+            failures[-1]["retry_ms"] = round(retry * 1000)
         assert report["climbs_created"] == ROWS_PER_FILE and not report["rows_rejected"], \
             {k: v for k, v in report.items() if k != "rows_rejected"}
-        samples.append(elapsed * 1000)
         log(f"  import {k + 1}: {elapsed * 1000:.0f} ms, {report['sessions_created']} sessions,"
             f" {len(body) // 1024} KiB")
     timings["import_10k_c1"] = summarize(samples, sum(samples) / 1000)
+    timings["import_10k_c1"]["failures"] = failures
     timings["import_10k_c1"]["file_kib"] = len(body) // 1024
     timings["import_10k_c1"]["each_ms"] = [round(x) for x in samples]
 
@@ -822,7 +834,11 @@ def report():
     lines.append("")
     if imp1 and "each_ms" in imp1:
         lines += [f"The heavy climber's ten imports, in order (ms): "
-                  f"{', '.join(str(x) for x in imp1['each_ms'])}.", ""]
+                  f"{', '.join(str(x) for x in imp1['each_ms'])}."]
+        for f in imp1.get("failures", []):
+            lines.append(f"Import {f['import']} failed with {f['status']} after {f['ms']} ms; "
+                         f"after `ANALYZE climbs` the same file took {f['retry_ms']} ms.")
+        lines.append("")
     slow = CACHE / "slow-plans.log"
     if slow.exists() and slow.stat().st_size:
         text = slow.read_text()
@@ -843,7 +859,7 @@ def report():
               f"{fmt(s['p50_ms'])} ms (before VACUUM: {fmt(up['stats_c1_fresh']['p50_ms'])} ms; "
               f"rope/french: {fmt(up['stats_rope_c1']['p50_ms'])} ms)")
     if imp1:
-        check("10,000-row import < 2 s", imp1["p50_ms"] < 2000,
+        check("10,000-row import < 2 s", imp1["p50_ms"] < 2000 and not imp1.get("failures"),
               f"p50 {fmt(imp1['p50_ms'], 0)} ms, max {fmt(imp1['max_ms'], 0)} ms at concurrency 1"
               + (f"; p50 {fmt(imp2['p50_ms'], 0)} ms at concurrency 2" if imp2 else ""))
     if "gym_gw_c1" in up:
