@@ -149,6 +149,26 @@ async fn a_climber_who_logs_v_and_font_grades_sees_one_pyramid() {
         (json!(3), json!(1))
     );
 
+    // Days inside a month are counted from the climbs, whole months from the tallies.
+    let straddling = stats(
+        &t,
+        &token,
+        "discipline=boulder&from=2024-05-04&to=2024-06-07",
+    )
+    .await;
+    assert_eq!(
+        (straddling["sends"].clone(), straddling["by_month"].clone()),
+        (
+            json!(3),
+            json!([{"month": "2024-05", "sends": 3, "max_grade": "V5"}])
+        )
+    );
+
+    // Without `discipline`, the family the climber logs most: five boulders, one route.
+    let default = stats(&t, &token, "").await;
+    assert_eq!(default["discipline"], "boulder");
+    assert_eq!(default["sends"], 4);
+
     let rope = stats(&t, &token, "discipline=rope&grade_system=french").await;
     assert_eq!(rope["max_grade"], "6b+");
     assert_eq!(rope["sends"], 1);

@@ -110,7 +110,10 @@ async fn write(
 
     let keys: Vec<String> = ascents.iter().map(|a| a.source_key.clone()).collect();
     let known: HashSet<String> = sqlx::query_scalar(
-        "SELECT source_key FROM climbs WHERE user_id = $1 AND source_key = ANY($2)",
+        // A join, not `= ANY($2)`: under a generic plan PostgreSQL may walk all of a
+        // climber's climbs for each key (seconds for a 100,000-climb logbook).
+        "SELECT c.source_key FROM UNNEST($2::text[]) AS k(source_key)
+         JOIN climbs c ON c.user_id = $1 AND c.source_key = k.source_key",
     )
     .bind(user_id)
     .bind(&keys)
@@ -157,7 +160,8 @@ async fn write(
     .await?
     .rows_affected();
     let session_of: BTreeMap<String, Uuid> = sqlx::query_as::<_, (String, Uuid)>(
-        "SELECT import_key, id FROM sessions WHERE user_id = $1 AND import_key = ANY($2)",
+        "SELECT s.import_key, s.id FROM UNNEST($2::text[]) AS k(import_key)
+         JOIN sessions s ON s.user_id = $1 AND s.import_key = k.import_key",
     )
     .bind(user_id)
     .bind(&s_keys)

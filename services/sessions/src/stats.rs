@@ -16,6 +16,7 @@ use clmb_common::http::request_id;
 use clmb_common::{ApiError, ApiResult, FieldError};
 use clmb_grades::{Family, GradeSystem};
 use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
 use time::Date;
 use uuid::Uuid;
 
@@ -123,8 +124,9 @@ fn bad_query(field: &str, message: &str) -> ApiError {
 
 async fn busiest_family(state: &AppState, owner: Uuid) -> ApiResult<Family> {
     let boulders: i64 = sqlx::query_scalar(
-        "SELECT count(*) FILTER (WHERE discipline = 'boulder') - count(*) FILTER (WHERE discipline <> 'boulder')
-         FROM climbs WHERE user_id = $1",
+        "SELECT (COALESCE(sum(sends + fails) FILTER (WHERE discipline = 'boulder'), 0)
+               - COALESCE(sum(sends + fails) FILTER (WHERE discipline <> 'boulder'), 0))::bigint
+         FROM climb_tallies WHERE user_id = $1",
     )
     .bind(owner)
     .fetch_one(&state.pool)
@@ -136,19 +138,140 @@ async fn busiest_family(state: &AppState, owner: Uuid) -> ApiResult<Family> {
     })
 }
 
-#[derive(sqlx::FromRow)]
-struct GradeCount {
-    difficulty: f64,
-    grade_system: String,
-    sends: i64,
-    fails: i64,
+/// Sends and failed climbs of one grade in one month.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Tally {
+    /// The first day of the month.
+    pub month: Date,
+    pub difficulty: f64,
+    pub grade_system: String,
+    pub sends: i64,
+    pub fails: i64,
 }
 
-#[derive(sqlx::FromRow)]
-struct MonthRow {
-    month: String,
-    sends: i64,
-    hardest: Option<f64>,
+/// Which dates a `from`/`to` filter covers, split into whole months, read from the
+/// monthly tallies, and the days at either edge, counted from the climbs themselves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    /// Whole months `[first, end)`, either bound open; `None` when no month is whole.
+    pub months: Option<(Option<Date>, Option<Date>)>,
+    /// Inclusive day ranges outside those months.
+    pub edges: Vec<(Date, Date)>,
+}
+
+impl Window {
+    pub fn new(from: Option<Date>, to: Option<Date>) -> Self {
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Self {
+                months: None,
+                edges: Vec::new(),
+            };
+        }
+
+        // The first whole month starts on or after `from`; the last ends on or before `to`.
+        let first = from.map(|day| if day.day() == 1 { day } else { next_month(day) });
+        let end = to.map(|day| {
+            if day.next_day().is_none_or(|next| next.day() == 1) {
+                next_month(day)
+            } else {
+                day.replace_day(1).unwrap_or(day)
+            }
+        });
+        if let (Some(first), Some(end)) = (first, end)
+            && first >= end
+        {
+            // No whole month inside: read every day from the climbs.
+            return Self {
+                months: None,
+                edges: vec![(from.unwrap_or(first), to.unwrap_or(end))],
+            };
+        }
+
+        let mut edges = Vec::new();
+        if let (Some(from), Some(first)) = (from, first)
+            && from < first
+        {
+            edges.push((from, first.previous_day().unwrap_or(first)));
+        }
+        if let (Some(to), Some(end)) = (to, end)
+            && end <= to
+        {
+            edges.push((end, to));
+        }
+        Self {
+            months: Some((first, end)),
+            edges,
+        }
+    }
+}
+
+/// The first day of the month after `day`'s.
+fn next_month(day: Date) -> Date {
+    let (year, month) = match day.month() {
+        time::Month::December => (day.year() + 1, time::Month::January),
+        month => (day.year(), month.next()),
+    };
+    Date::from_calendar_date(year, month, 1).unwrap_or(day)
+}
+
+/// A climber's tallies of one family within a date window, per month and grade.
+pub async fn tallies(
+    pool: &PgPool,
+    owner: Uuid,
+    family: Family,
+    window: &Window,
+) -> Result<Vec<Tally>, sqlx::Error> {
+    let disciplines = family_disciplines(family);
+    let mut tallies = Vec::new();
+
+    if let Some((first, end)) = window.months {
+        tallies = sqlx::query_as(
+            "SELECT month, difficulty, grade_system, sum(sends)::bigint AS sends,
+                    sum(fails)::bigint AS fails
+             FROM climb_tallies
+             WHERE user_id = $1 AND discipline = ANY($2)
+               AND ($3::date IS NULL OR month >= $3) AND ($4::date IS NULL OR month < $4)
+             GROUP BY month, difficulty, grade_system",
+        )
+        .bind(owner)
+        .bind(&disciplines)
+        .bind(first)
+        .bind(end)
+        .fetch_all(pool)
+        .await?;
+    }
+
+    for (first, last) in &window.edges {
+        let edge: Vec<Tally> = sqlx::query_as(
+            "SELECT date_trunc('month', local_date)::date AS month, difficulty, grade_system,
+                    count(*) FILTER (WHERE success) AS sends,
+                    count(*) FILTER (WHERE NOT success) AS fails
+             FROM climbs
+             WHERE user_id = $1 AND discipline = ANY($2) AND local_date >= $3 AND local_date <= $4
+             GROUP BY 1, 2, 3",
+        )
+        .bind(owner)
+        .bind(&disciplines)
+        .bind(first)
+        .bind(last)
+        .fetch_all(pool)
+        .await?;
+        tallies.extend(edge);
+    }
+    Ok(tallies)
+}
+
+fn family_disciplines(family: Family) -> Vec<String> {
+    (if family == Family::Boulder {
+        BOULDER
+    } else {
+        ROPE
+    })
+    .iter()
+    .map(|d| (*d).to_owned())
+    .collect()
 }
 
 pub async fn compute(
@@ -159,71 +282,28 @@ pub async fn compute(
     from: Option<Date>,
     to: Option<Date>,
 ) -> ApiResult<Stats> {
-    let disciplines: Vec<String> = (if family == Family::Boulder {
-        BOULDER
-    } else {
-        ROPE
-    })
-    .iter()
-    .map(|d| (*d).to_owned())
-    .collect();
+    let tallies = tallies(&state.pool, owner, family, &Window::new(from, to)).await?;
 
-    let counts: Vec<GradeCount> = sqlx::query_as(
-        "SELECT difficulty, grade_system,
-                count(*) FILTER (WHERE success) AS sends,
-                count(*) FILTER (WHERE NOT success) AS fails
-         FROM climbs
-         WHERE user_id = $1 AND discipline = ANY($2) AND ($3::date IS NULL OR local_date >= $3) AND ($4::date IS NULL OR local_date <= $4)
-         GROUP BY difficulty, grade_system",
-    )
-    .bind(owner)
-    .bind(&disciplines)
-    .bind(from)
-    .bind(to)
-    .fetch_all(&state.pool)
-    .await?;
-
-    let months: Vec<MonthRow> = sqlx::query_as(
-        "SELECT to_char(local_date, 'YYYY-MM') AS month,
-                count(*) FILTER (WHERE success) AS sends,
-                max(difficulty) FILTER (WHERE success) AS hardest
-         FROM climbs
-         WHERE user_id = $1 AND discipline = ANY($2) AND ($3::date IS NULL OR local_date >= $3) AND ($4::date IS NULL OR local_date <= $4)
-         GROUP BY 1 ORDER BY 1",
-    )
-    .bind(owner)
-    .bind(&disciplines)
-    .bind(from)
-    .bind(to)
-    .fetch_all(&state.pool)
-    .await?;
-
+    // Each session keeps how many climbs of either family it holds.
     let (sessions, total_minutes): (i64, i64) = sqlx::query_as(
         "SELECT count(*),
-                COALESCE(sum(EXTRACT(EPOCH FROM (s.ended_at - s.started_at)) / 60), 0)::bigint
-         FROM sessions s
-         WHERE s.user_id = $1 AND ($3::date IS NULL OR s.local_date >= $3) AND ($4::date IS NULL OR s.local_date <= $4)
-           AND EXISTS (SELECT 1 FROM climbs c WHERE c.session_id = s.id AND c.discipline = ANY($2))",
+                COALESCE(sum(EXTRACT(EPOCH FROM (ended_at - started_at)) / 60), 0)::bigint
+         FROM sessions
+         WHERE user_id = $1 AND (CASE WHEN $2 THEN boulder_climbs ELSE rope_climbs END) > 0
+           AND ($3::date IS NULL OR local_date >= $3) AND ($4::date IS NULL OR local_date <= $4)",
     )
     .bind(owner)
-    .bind(&disciplines)
+    .bind(family == Family::Boulder)
     .bind(from)
     .bind(to)
     .fetch_one(&state.pool)
     .await?;
 
-    let system = system.unwrap_or_else(|| most_used_system(&counts, family));
-    Ok(assemble(
-        system,
-        family,
-        &counts,
-        &months,
-        sessions,
-        total_minutes,
-    ))
+    let system = system.unwrap_or_else(|| most_used_system(&tallies, family));
+    Ok(assemble(system, family, &tallies, sessions, total_minutes))
 }
 
-fn most_used_system(counts: &[GradeCount], family: Family) -> GradeSystem {
+fn most_used_system(counts: &[Tally], family: Family) -> GradeSystem {
     let mut uses: HashMap<&str, i64> = HashMap::new();
     for count in counts {
         *uses.entry(count.grade_system.as_str()).or_default() += count.sends + count.fails;
@@ -242,16 +322,15 @@ fn most_used_system(counts: &[GradeCount], family: Family) -> GradeSystem {
 fn assemble(
     system: GradeSystem,
     family: Family,
-    counts: &[GradeCount],
-    months: &[MonthRow],
+    tallies: &[Tally],
     sessions: i64,
     total_minutes: i64,
 ) -> Stats {
     // Keyed by the grade's order in the target system, so steps sort by difficulty.
     let mut steps: BTreeMap<u32, PyramidStep> = BTreeMap::new();
-    let mut hardest_send: Option<f64> = None;
-    for count in counts {
-        let grade = system.nearest(count.difficulty);
+    let mut months: BTreeMap<Date, (i64, Option<f64>)> = BTreeMap::new();
+    for tally in tallies {
+        let grade = system.nearest(tally.difficulty);
         let step = steps
             .entry(grade.difficulty_order)
             .or_insert_with(|| PyramidStep {
@@ -259,12 +338,23 @@ fn assemble(
                 sends: 0,
                 attempts: 0,
             });
-        step.sends += count.sends;
-        step.attempts += count.fails;
-        if count.sends > 0 {
-            hardest_send = Some(hardest_send.map_or(count.difficulty, |h| h.max(count.difficulty)));
+        step.sends += tally.sends;
+        step.attempts += tally.fails;
+
+        let month = months.entry(tally.month).or_insert((0, None));
+        month.0 += tally.sends;
+        if tally.sends > 0 {
+            month.1 = Some(
+                month
+                    .1
+                    .map_or(tally.difficulty, |h| h.max(tally.difficulty)),
+            );
         }
     }
+    let hardest_send = months
+        .values()
+        .filter_map(|(_, hardest)| *hardest)
+        .reduce(f64::max);
     let label = |difficulty: f64| system.nearest(difficulty).label.to_owned();
     Stats {
         discipline: if family == Family::Boulder {
@@ -274,18 +364,22 @@ fn assemble(
         }
         .to_owned(),
         grade_system: system.as_str().to_owned(),
-        sends: counts.iter().map(|c| c.sends).sum(),
-        attempts: counts.iter().map(|c| c.fails).sum(),
+        sends: tallies.iter().map(|t| t.sends).sum(),
+        attempts: tallies.iter().map(|t| t.fails).sum(),
         sessions,
         total_minutes,
         max_grade: hardest_send.map(label),
-        pyramid: steps.into_values().rev().collect(),
+        pyramid: steps
+            .into_values()
+            .filter(|step| step.sends > 0 || step.attempts > 0)
+            .rev()
+            .collect(),
         by_month: months
-            .iter()
-            .map(|m| MonthStats {
-                month: m.month.clone(),
-                sends: m.sends,
-                max_grade: m.hardest.map(label),
+            .into_iter()
+            .map(|(month, (sends, hardest))| MonthStats {
+                month: format!("{:04}-{:02}", month.year(), u8::from(month.month())),
+                sends,
+                max_grade: hardest.map(label),
             })
             .collect(),
     }
@@ -315,8 +409,10 @@ pub async fn summary_show(
         .ensure_visible(&caller, owner, request_id(&headers))
         .await?;
 
+    // The tallies hold every climb once, a few thousand rows for the longest logbook.
     let (climbs, sends): (i64, i64) = sqlx::query_as(
-        "SELECT count(*), count(*) FILTER (WHERE success) FROM climbs WHERE user_id = $1",
+        "SELECT COALESCE(sum(sends + fails), 0)::bigint, COALESCE(sum(sends), 0)::bigint
+         FROM climb_tallies WHERE user_id = $1",
     )
     .bind(owner)
     .fetch_one(&state.pool)
@@ -325,13 +421,15 @@ pub async fn summary_show(
         .bind(owner)
         .fetch_one(&state.pool)
         .await?;
+    // The hardest grade sent, as the climber wrote it; the earliest month wins a tie.
     let hardest = |disciplines: &'static [&'static str]| {
         let disciplines: Vec<String> = disciplines.iter().map(|d| (*d).to_owned()).collect();
         let pool = state.pool.clone();
         async move {
             sqlx::query_scalar::<_, String>(
-                "SELECT grade FROM climbs WHERE user_id = $1 AND success AND discipline = ANY($2)
-                 ORDER BY difficulty DESC, climbed_at LIMIT 1",
+                "SELECT grade FROM climb_tallies
+                 WHERE user_id = $1 AND sends > 0 AND discipline = ANY($2)
+                 ORDER BY difficulty DESC, month, grade LIMIT 1",
             )
             .bind(owner)
             .bind(disciplines)

@@ -182,6 +182,11 @@ pub async fn delete_user_data(db: &PgPool, user_id: Uuid) -> Result<u64, StoreEr
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
+    // The triggers empty the tallies with the climbs; this makes it explicit.
+    sqlx::query("DELETE FROM climb_tallies WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     let sessions = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)

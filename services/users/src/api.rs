@@ -383,7 +383,14 @@ fn random_token() -> ApiResult<String> {
 /// Argon2id with the service's parameters; run off the async threads, it is slow on
 /// purpose.
 async fn hash_password(state: AppState, password: String) -> ApiResult<String> {
+    let permit = state
+        .hashing
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(ApiError::internal)?;
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         state
             .argon2
             .hash_password(password.as_bytes())
@@ -395,7 +402,14 @@ async fn hash_password(state: AppState, password: String) -> ApiResult<String> {
 }
 
 async fn verify_password(state: AppState, password: String, stored: String) -> ApiResult<bool> {
+    let permit = state
+        .hashing
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(ApiError::internal)?;
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let parsed = PasswordHash::new(&stored).map_err(|e| {
             ApiError::internal(anyhow::anyhow!("a stored password hash is unreadable: {e}"))
         })?;

@@ -19,7 +19,7 @@ use clmb_common::auth::{TokenSigner, TokenVerifier};
 use clmb_common::http::{Readiness, finish_router};
 use clmb_common::metrics::Metrics;
 use sqlx::PgPool;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -45,6 +45,9 @@ pub struct AppState {
     pub verifier: TokenVerifier,
     pub peers: Arc<Vec<Peer>>,
     pub argon2: Arc<Argon2<'static>>,
+    /// One Argon2id hash at a time per core: each takes 19 MiB, and hashes run in
+    /// parallel past the core count only add memory, never throughput.
+    pub hashing: Arc<Semaphore>,
     /// A hash to verify against when a login names no account, so timing does not tell.
     pub dummy_hash: String,
     /// Wakes the deletion worker right after an account is deleted.
@@ -71,6 +74,9 @@ impl AppState {
             verifier: settings.verifier.clone(),
             peers: Arc::new(settings.peers.clone()),
             argon2: Arc::new(argon2),
+            hashing: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(1, usize::from),
+            )),
             dummy_hash,
             deletions: Arc::new(Notify::new()),
         }
