@@ -1,8 +1,5 @@
 //! The users service's HTTP handlers: accounts, tokens and profiles.
 
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,11 +12,11 @@ use serde_json::{Map, Value};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::model::{
     Login, Profile, PublicUser, RefreshRequest, Register, TokenPair, User, UserRow,
 };
 use crate::store::{self, NewUser, Redeemed};
+use crate::{AppState, Passwords};
 
 const REFRESH_TTL: Duration = Duration::days(30);
 
@@ -383,49 +380,25 @@ fn random_token() -> ApiResult<String> {
 /// Argon2id with the service's parameters; run off the async threads, it is slow on
 /// purpose.
 async fn hash_password(state: AppState, password: String) -> ApiResult<String> {
-    let permit = state
-        .hashing
-        .clone()
-        .acquire_owned()
+    state
+        .passwords
+        .hash(password)
         .await
-        .map_err(ApiError::internal)?;
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        state
-            .argon2
-            .hash_password(password.as_bytes())
-            .map(|hash| hash.to_string())
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("failed to hash a password: {e}")))
-    })
-    .await
-    .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
 }
 
 async fn verify_password(state: AppState, password: String, stored: String) -> ApiResult<bool> {
-    let permit = state
-        .hashing
-        .clone()
-        .acquire_owned()
+    state
+        .passwords
+        .verify(password, stored)
         .await
-        .map_err(ApiError::internal)?;
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        let parsed = PasswordHash::new(&stored).map_err(|e| {
-            ApiError::internal(anyhow::anyhow!("a stored password hash is unreadable: {e}"))
-        })?;
-        Ok(state
-            .argon2
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
-    })
-    .await
-    .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
 }
 
-pub fn make_dummy_hash(argon2: &Argon2<'static>) -> String {
-    argon2
-        .hash_password(b"not a real password, only for timing")
-        .map(|hash| hash.to_string())
+/// The hash a login that names no account is checked against.
+pub fn make_dummy_hash(passwords: &Passwords) -> String {
+    passwords
+        .hash_now(b"not a real password, only for timing")
         .unwrap_or_default()
 }
 

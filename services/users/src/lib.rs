@@ -6,12 +6,12 @@
 pub mod api;
 pub mod deletion;
 pub mod model;
+pub mod passwords;
 pub mod store;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use argon2::Argon2;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::get;
@@ -19,11 +19,12 @@ use clmb_common::auth::{TokenSigner, TokenVerifier};
 use clmb_common::http::{Readiness, finish_router};
 use clmb_common::metrics::Metrics;
 use sqlx::PgPool;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use deletion::Peer;
+pub use passwords::Passwords;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -44,10 +45,9 @@ pub struct AppState {
     pub signer: TokenSigner,
     pub verifier: TokenVerifier,
     pub peers: Arc<Vec<Peer>>,
-    pub argon2: Arc<Argon2<'static>>,
-    /// One Argon2id hash at a time per core: each takes 19 MiB, and hashes run in
+    /// Argon2id, one hash at a time per core: each takes 19 MiB, and hashes run in
     /// parallel past the core count only add memory, never throughput.
-    pub hashing: Arc<Semaphore>,
+    pub passwords: Passwords,
     /// A hash to verify against when a login names no account, so timing does not tell.
     pub dummy_hash: String,
     /// Wakes the deletion worker right after an account is deleted.
@@ -62,21 +62,17 @@ impl FromRef<AppState> for TokenVerifier {
 
 impl AppState {
     pub fn new(pool: PgPool, settings: &Settings) -> Self {
-        let argon2 = Argon2::new(
-            argon2::Algorithm::Argon2id,
-            argon2::Version::V0x13,
+        let passwords = Passwords::new(
             settings.password_params.clone(),
+            std::thread::available_parallelism().map_or(1, usize::from),
         );
-        let dummy_hash = api::make_dummy_hash(&argon2);
+        let dummy_hash = api::make_dummy_hash(&passwords);
         Self {
             pool,
             signer: settings.signer.clone(),
             verifier: settings.verifier.clone(),
             peers: Arc::new(settings.peers.clone()),
-            argon2: Arc::new(argon2),
-            hashing: Arc::new(Semaphore::new(
-                std::thread::available_parallelism().map_or(1, usize::from),
-            )),
+            passwords,
             dummy_hash,
             deletions: Arc::new(Notify::new()),
         }
