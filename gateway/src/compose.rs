@@ -131,7 +131,7 @@ struct SessionPage {
 /// A climber at a glance: profile, totals and the last five sessions with their gyms.
 ///
 /// Profile, totals and sessions are asked for at once; the gyms of those sessions next,
-/// also at once. Only the profile is needed: if totals, sessions or gyms fail, the answer
+/// in one call. Only the profile is needed: if totals, sessions or gyms fail, the answer
 /// is partial.
 #[utoipa::path(get, path = "/api/v1/users/{user_id}/overview", tag = "composed", security(("bearer" = [])),
     params(("user_id" = String, Path, description = "a user id, or `me`")),
@@ -198,7 +198,7 @@ pub async fn overview(
     within_deadline(&state, work).await
 }
 
-/// Adds `gym: {id, name, city}` to each session, fetching each distinct gym once.
+/// Adds `gym: {id, name, city}` to each session, reading all their gyms in one call.
 async fn with_gyms(
     state: &AppState,
     sessions: Vec<Value>,
@@ -214,29 +214,17 @@ async fn with_gyms(
                 .and_then(|id| Uuid::parse_str(id).ok())
         })
         .collect();
-    let gyms = fetch_all::<GymBrief>(
-        &state.gyms,
-        gym_ids.iter().map(|id| format!("/api/v1/gyms/{id}")),
-        token,
-        request_id,
-    )
-    .await;
     let mut by_id = HashMap::new();
-    let mut failed = false;
-    for (id, result) in gym_ids.iter().zip(gyms) {
-        match result {
-            Ok(gym) => {
-                by_id.insert(*id, gym);
-            }
-            // A gym deleted since the session: the session keeps its gym name.
-            Err(error) if error.status() == Some(StatusCode::NOT_FOUND) => {}
-            Err(error) => {
-                if !failed {
-                    warnings.push(Warning::from_call("gym", &error));
+    match fetch_by_ids(&state.gyms, "gyms", &gym_ids, token, request_id).await {
+        // A gym deleted since the session is not found: that session keeps its gym name.
+        Ok(found) => {
+            for (id, gym) in found {
+                if let Ok(gym) = serde_json::from_value::<GymBrief>(gym) {
+                    by_id.insert(id, gym);
                 }
-                failed = true;
             }
         }
+        Err(error) => warnings.push(Warning::from_call("gym", &error)),
     }
     sessions
         .into_iter()
@@ -256,14 +244,51 @@ async fn with_gyms(
         .collect()
 }
 
-/// Makes every call at once and answers in the same order.
-async fn fetch_all<T: for<'de> Deserialize<'de>>(
+/// How many ids the gyms service takes in one batch read (its `MAX_IDS`).
+const IDS_PER_CALL: usize = 100;
+
+#[derive(Deserialize)]
+struct Found {
+    items: Vec<Value>,
+}
+
+/// Reads every one of `ids` from `/internal/{what}?ids=…` in as few calls as the
+/// service allows, made at once, and answers those that exist by id. One failed call
+/// fails the whole read: a part of the answer is either there or reported missing.
+async fn fetch_by_ids(
     client: &ServiceClient,
-    paths: impl Iterator<Item = String>,
+    what: &str,
+    ids: &BTreeSet<Uuid>,
     token: &str,
     request_id: Option<&str>,
-) -> Vec<Result<T, CallError>> {
-    futures::future::join_all(paths.map(|path| call::<T>(client, path, token, request_id))).await
+) -> Result<HashMap<Uuid, Value>, CallError> {
+    let ids: Vec<Uuid> = ids.iter().copied().collect();
+    let calls = ids.chunks(IDS_PER_CALL).map(|chunk| {
+        let list = chunk
+            .iter()
+            .map(Uuid::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        call::<Found>(
+            client,
+            format!("/internal/{what}?ids={list}"),
+            token,
+            request_id,
+        )
+    });
+    let mut by_id = HashMap::new();
+    for found in futures::future::join_all(calls).await {
+        for item in found?.items {
+            let id = item
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|id| Uuid::parse_str(id).ok());
+            if let Some(id) = id {
+                by_id.insert(id, item);
+            }
+        }
+    }
+    Ok(by_id)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -332,12 +357,7 @@ pub async fn session_detail(
                 None => None,
             }
         };
-        let routes_call = fetch_all::<Value>(
-            &state.gyms,
-            route_ids.iter().map(|id| format!("/api/v1/routes/{id}")),
-            token,
-            request_id,
-        );
+        let routes_call = fetch_by_ids(&state.gyms, "routes", &route_ids, token, request_id);
         let (gym, routes) = tokio::join!(gym_call, routes_call);
 
         let mut warnings = Vec::new();
@@ -350,27 +370,19 @@ pub async fn session_detail(
             }
             None => None,
         };
-        let mut route_by_id = HashMap::new();
-        let mut routes_failed = None;
-        for (id, result) in route_ids.iter().zip(routes) {
-            match result {
-                Ok(route) => {
-                    route_by_id.insert(id.to_string(), route);
-                }
-                Err(error) if error.status() == Some(StatusCode::NOT_FOUND) => {}
-                Err(error) => routes_failed = Some(error),
-            }
-        }
-        if let Some(error) = routes_failed {
+        // A route deleted since the climb is not found: that climb's route is null.
+        let route_by_id = routes.unwrap_or_else(|error| {
             warnings.push(Warning::from_call("routes", &error));
-        }
+            HashMap::new()
+        });
         let climbs = climbs
             .into_iter()
             .map(|mut climb| {
                 let route = climb
                     .get("route_id")
                     .and_then(Value::as_str)
-                    .and_then(|id| route_by_id.get(id).cloned())
+                    .and_then(|id| Uuid::parse_str(id).ok())
+                    .and_then(|id| route_by_id.get(&id).cloned())
                     .unwrap_or(Value::Null);
                 if let Some(object) = climb.as_object_mut() {
                     object.insert("route".to_owned(), route);

@@ -175,3 +175,120 @@ async fn the_session_detail_is_partial_when_the_gyms_service_is_down() {
 
     t.stop().await;
 }
+
+#[tokio::test]
+async fn the_session_detail_shows_each_climbs_route_as_it_is_now() {
+    let t = TestStack::start().await;
+    let (token, session_id) = setup(&t).await;
+    let session: Value = t
+        .http
+        .get(t.url(&format!("/sessions/{session_id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let gym_id = session["gym_id"].as_str().unwrap().to_owned();
+    let mut routes = Vec::new();
+    for grade in ["V2", "V4", "V6"] {
+        let route: Value = t
+            .http
+            .post(t.url(&format!("/gyms/{gym_id}/routes")))
+            .bearer_auth(&token)
+            .json(&json!({"discipline": "boulder", "grade": grade}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        routes.push(route["id"].as_str().unwrap().to_owned());
+    }
+    // Two climbs on the first route, one on each other, and one free-form climb.
+    for route_id in [&routes[0], &routes[0], &routes[1], &routes[2]] {
+        let logged = t
+            .http
+            .post(t.url(&format!("/sessions/{session_id}/climbs")))
+            .bearer_auth(&token)
+            .json(&json!({"route_id": route_id, "attempt_type": "redpoint"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(logged.status(), 201);
+    }
+    let free = t
+        .http
+        .post(t.url(&format!("/sessions/{session_id}/climbs")))
+        .bearer_auth(&token)
+        .json(&json!({"discipline": "boulder", "grade": "V1", "attempt_type": "flash"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(free.status(), 201);
+    // Since then the second route was regraded and the third taken down.
+    let regraded = t
+        .http
+        .patch(t.url(&format!("/routes/{}", routes[1])))
+        .bearer_auth(&token)
+        .json(&json!({"grade": "V5"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(regraded.status(), 200);
+    let deleted = t
+        .http
+        .delete(t.url(&format!("/routes/{}", routes[2])))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+
+    let detail: Value = t
+        .http
+        .get(t.url(&format!("/sessions/{session_id}/detail")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(detail["partial"], false, "{detail}");
+    let climbs = detail["climbs"].as_array().unwrap();
+    assert_eq!(climbs.len(), 5);
+    let on = |route_id: &str| -> Vec<&Value> {
+        climbs
+            .iter()
+            .filter(|c| c["route_id"] == route_id)
+            .collect()
+    };
+    for climb in on(&routes[0]) {
+        assert_eq!(climb["route"]["id"], routes[0].as_str());
+        assert_eq!(climb["route"]["grade"], "V2");
+    }
+    assert_eq!(on(&routes[0]).len(), 2);
+    let [regraded_climb] = on(&routes[1])[..] else {
+        panic!("one climb on the regraded route: {detail}");
+    };
+    assert_eq!(
+        regraded_climb["grade"], "V4",
+        "the log keeps the grade it was climbed at"
+    );
+    assert_eq!(
+        regraded_climb["route"]["grade"], "V5",
+        "the route is shown as it is now"
+    );
+    let [gone] = on(&routes[2])[..] else {
+        panic!("one climb on the deleted route: {detail}");
+    };
+    assert_eq!(gone["route"], Value::Null);
+    assert_eq!(gone["grade"], "V6");
+    let free_climb = climbs.iter().find(|c| c["route_id"].is_null()).unwrap();
+    assert_eq!(free_climb["route"], Value::Null);
+
+    t.stop().await;
+}

@@ -163,6 +163,22 @@ pub async fn get_gym(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Gym> {
     .into_gym()
 }
 
+/// The gyms among `ids` that exist, in no particular order.
+pub async fn gyms_by_ids(db: impl PgExecutor<'_>, ids: &[Uuid]) -> StoreResult<Vec<Gym>> {
+    sqlx::query_as::<_, GymRow>(concat!(
+        "SELECT ",
+        gym_columns!(),
+        " FROM gyms g WHERE g.id = ANY($1)"
+    ))
+    .bind(ids)
+    .fetch_all(db)
+    .await
+    .map_err(translate)?
+    .into_iter()
+    .map(GymRow::into_gym)
+    .collect()
+}
+
 /// Reads a gym and locks its row until the transaction ends, so checks on it (who
 /// manages it, how many managers are left) still hold when the change is written.
 pub async fn lock_gym(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Gym> {
@@ -496,6 +512,22 @@ pub async fn get_route(db: impl PgExecutor<'_>, id: Uuid) -> StoreResult<Route> 
     .map_err(translate)?
     .ok_or(StoreError::RouteNotFound)?
     .into_route()
+}
+
+/// The routes among `ids` that exist, in no particular order.
+pub async fn routes_by_ids(db: impl PgExecutor<'_>, ids: &[Uuid]) -> StoreResult<Vec<Route>> {
+    sqlx::query_as::<_, RouteRow>(concat!(
+        "SELECT ",
+        route_columns!(),
+        " FROM routes r WHERE r.id = ANY($1)"
+    ))
+    .bind(ids)
+    .fetch_all(db)
+    .await
+    .map_err(translate)?
+    .into_iter()
+    .map(RouteRow::into_route)
+    .collect()
 }
 
 pub async fn insert_route(
