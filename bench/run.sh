@@ -9,7 +9,7 @@
 #   4. measures it with wrk and pgbench (bench/bench.py measure up);
 #   5. restarts it as four processes (clmb gateway|users|gyms|sessions) on the same ports
 #      and databases and measures memory and errors again (bench/bench.py measure split);
-#   6. writes bench/results/latest.md and latest.json (bench/bench.py report).
+#   6. writes BENCHMARKS.md and bench/results/latest.json (bench/bench.py report).
 #
 # It never touches another stack: only its own ports, databases and processes.
 # Knobs: BENCH_DURATION (seconds per wrk run, default 10), BENCH_CONC (default 32),
@@ -144,4 +144,4 @@ if [[ -r $PG_LOG ]]; then
 fi
 
 python3 bench/bench.py report
-log "done: bench/results/latest.md"
+log "done: BENCHMARKS.md"
