@@ -62,13 +62,14 @@ impl Component {
     ///
     /// `None` means anyone (the gateway is the public edge). For services the list is the real
     /// call graph: sessions reads route snapshots from gyms and asks users for privacy checks;
-    /// users calls sessions when an account is deleted; nobody calls gyms but the gateway and
-    /// sessions. A new call between services needs a line here, or the NetworkPolicy drops it.
+    /// users tells gyms and sessions when an account is deleted (gyms drops the account from
+    /// gym managers). A new call between services needs a line here, or the NetworkPolicy
+    /// drops it.
     pub fn allowed_callers(self) -> Option<&'static [Component]> {
         match self {
             Self::Gateway => None,
             Self::Users => Some(&[Component::Gateway, Component::Sessions]),
-            Self::Gyms => Some(&[Component::Gateway, Component::Sessions]),
+            Self::Gyms => Some(&[Component::Gateway, Component::Sessions, Component::Users]),
             Self::Sessions => Some(&[Component::Gateway, Component::Users]),
         }
     }

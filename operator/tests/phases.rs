@@ -270,7 +270,12 @@ fn network_policies_admit_the_gateway_and_only_the_services_that_really_call() {
     );
     assert_eq!(
         callers("gyms"),
-        Some(vec!["gateway".to_owned(), "sessions".to_owned()])
+        Some(vec![
+            "gateway".to_owned(),
+            "sessions".to_owned(),
+            "users".to_owned()
+        ]),
+        "users tells gyms of a deleted account, so that it leaves the gyms' managers"
     );
     assert_eq!(
         callers("sessions"),
