@@ -213,6 +213,8 @@ struct Component {
     addr: SocketAddr,
     app: axum::Router,
     stop: CancellationToken,
+    /// Cancelled once its server has stopped and its last request has been answered.
+    finished: CancellationToken,
 }
 
 impl Stack {
@@ -319,18 +321,21 @@ impl Stack {
     ) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         let stop = self.shutdown.child_token();
+        let finished = CancellationToken::new();
         self.components.retain(|c| c.name != name);
         self.components.push(Component {
             name,
             addr,
             app: app.clone(),
             stop: stop.clone(),
+            finished: finished.clone(),
         });
         self.servers.spawn(async move {
             let signal = async move { stop.cancelled().await };
             if let Err(error) = clmb_common::http::serve(listener, app, signal).await {
                 tracing::error!(component = name, error = %error, "server failed");
             }
+            finished.cancel();
         });
         tracing::info!(component = name, address = %addr, "listening");
         Ok(())
@@ -358,7 +363,14 @@ impl Stack {
     }
 
     /// Stops every component and waits for requests in flight to finish.
+    ///
+    /// The gateway goes first, and the services only once its last request is answered:
+    /// a request in flight (an import, say) may still need a service behind it.
     pub async fn stop(mut self) {
+        if let Some(gateway) = self.components.iter().find(|c| c.name == "gateway") {
+            gateway.stop.cancel();
+            gateway.finished.cancelled().await;
+        }
         self.shutdown.cancel();
         while self.servers.join_next().await.is_some() {}
         self.workers.abort_all();
