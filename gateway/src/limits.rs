@@ -1,5 +1,6 @@
-//! Rate limits at the single entry point: sign-in calls per client address, writes per
-//! climber (per address for writes without a token).
+//! Rate limits at the single entry point: sign-in calls per client address, sign-ins per
+//! account (so that guessing one climber's password from many addresses is slow too),
+//! writes per climber (per address for writes without a token).
 //!
 //! Each limit is a GCRA bucket per key (`governor`): `burst` calls at once, then one
 //! every `60 / per_minute` seconds. A call over the limit is 429 problem+json with
@@ -15,12 +16,14 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use clmb_common::ApiError;
 use clmb_common::auth::TokenVerifier;
+use clmb_common::http::JSON_BODY_LIMIT;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -34,6 +37,11 @@ pub struct RateLimits {
     pub auth_per_minute: u32,
     /// Sign-in calls one address may make at once before the per-minute rate applies.
     pub auth_burst: u32,
+    /// `POST /auth/login` per account named in `login` (case-insensitive), from any
+    /// address.
+    pub account_logins_per_minute: u32,
+    /// Sign-ins to one account at once before the per-minute rate applies.
+    pub account_logins_burst: u32,
     /// Writes (POST, PUT, PATCH, DELETE) per climber, or per address without a token.
     pub writes_per_minute: u32,
     /// Writes one climber may make at once before the per-minute rate applies.
@@ -50,6 +58,8 @@ impl Default for RateLimits {
         Self {
             auth_per_minute: 60,
             auth_burst: 20,
+            account_logins_per_minute: 10,
+            account_logins_burst: 10,
             writes_per_minute: 600,
             writes_burst: 120,
             trust_forwarded_for: false,
@@ -62,6 +72,8 @@ impl RateLimits {
     pub const OFF: RateLimits = RateLimits {
         auth_per_minute: 0,
         auth_burst: 0,
+        account_logins_per_minute: 0,
+        account_logins_burst: 0,
         writes_per_minute: 0,
         writes_burst: 0,
         trust_forwarded_for: false,
@@ -79,6 +91,8 @@ enum WriterKey {
 #[derive(Debug)]
 struct Limiters {
     auth: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Keyed by the trimmed, lower-cased `login` of a sign-in.
+    accounts: Option<DefaultKeyedRateLimiter<String>>,
     writes: Option<DefaultKeyedRateLimiter<WriterKey>>,
 }
 
@@ -87,6 +101,10 @@ impl Limiters {
         if let Some(auth) = &self.auth {
             auth.retain_recent();
             auth.shrink_to_fit();
+        }
+        if let Some(accounts) = &self.accounts {
+            accounts.retain_recent();
+            accounts.shrink_to_fit();
         }
         if let Some(writes) = &self.writes {
             writes.retain_recent();
@@ -113,6 +131,11 @@ impl LimitState {
     pub fn new(limits: RateLimits, verifier: TokenVerifier) -> Self {
         let limiters = Arc::new(Limiters {
             auth: quota(limits.auth_per_minute, limits.auth_burst).map(RateLimiter::keyed),
+            accounts: quota(
+                limits.account_logins_per_minute,
+                limits.account_logins_burst,
+            )
+            .map(RateLimiter::keyed),
             writes: quota(limits.writes_per_minute, limits.writes_burst).map(RateLimiter::keyed),
         });
         spawn_sweeper(Arc::downgrade(&limiters));
@@ -191,19 +214,21 @@ fn last_forwarded_hop(headers: &HeaderMap) -> Option<IpAddr> {
 /// Which limit a call falls under, if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Limit {
+    /// A sign-in (`login`): per address, then per account.
+    Login,
+    /// Register and refresh: per address.
     Auth,
     Write,
 }
 
 fn limit_for(method: &Method, path: &str) -> Option<Limit> {
     let rest = path.strip_prefix("/api/v1/")?;
-    if *method == Method::POST
-        && matches!(
-            rest.trim_end_matches('/'),
-            "auth/login" | "auth/register" | "auth/refresh"
-        )
-    {
-        return Some(Limit::Auth);
+    if *method == Method::POST {
+        match rest.trim_end_matches('/') {
+            "auth/login" => return Some(Limit::Login),
+            "auth/register" | "auth/refresh" => return Some(Limit::Auth),
+            _ => {}
+        }
     }
     matches!(
         *method,
@@ -226,15 +251,57 @@ pub async fn enforce(State(state): State<LimitState>, request: Request, next: Ne
     };
     let clock = DefaultClock::default();
     let outcome = match limit {
-        Limit::Auth => match &state.limiters.auth {
-            Some(limiter) => limiter.check_key(&state.client_address(&request)),
-            None => Ok(()),
-        },
+        Limit::Auth | Limit::Login => {
+            let by_address = match &state.limiters.auth {
+                Some(limiter) => limiter.check_key(&state.client_address(&request)),
+                None => Ok(()),
+            };
+            match (limit, by_address, &state.limiters.accounts) {
+                (Limit::Login, Ok(()), Some(accounts)) => {
+                    let (account, request) = match login_name(request).await {
+                        Ok(read) => read,
+                        Err(response) => return response,
+                    };
+                    let by_account = account.map_or(Ok(()), |name| accounts.check_key(&name));
+                    return finish(by_account, limit, request, next, &clock).await;
+                }
+                (_, by_address, _) => by_address,
+            }
+        }
         Limit::Write => match &state.limiters.writes {
             Some(limiter) => limiter.check_key(&state.writer(&request)),
             None => Ok(()),
         },
     };
+    finish(outcome, limit, request, next, &clock).await
+}
+
+/// The account a sign-in names: its JSON body's `login`, trimmed and lower-cased, as
+/// the users service compares it. The body is read here and put back for the service;
+/// one that is not JSON or names no login passes unlimited, to get the service's own
+/// 400 or 422.
+async fn login_name(request: Request) -> Result<(Option<String>, Request), Response> {
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, JSON_BODY_LIMIT).await else {
+        return Err(
+            ApiError::PayloadTooLarge("the request body is too large".to_owned()).into_response(),
+        );
+    };
+    let account = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|body| body.get("login")?.as_str().map(|l| l.trim().to_lowercase()))
+        .filter(|login| !login.is_empty());
+    Ok((account, Request::from_parts(parts, Body::from(bytes))))
+}
+
+/// Passes the call on, or answers 429 with how long to wait.
+async fn finish(
+    outcome: Result<(), governor::NotUntil<governor::clock::QuantaInstant>>,
+    limit: Limit,
+    request: Request,
+    next: Next,
+    clock: &DefaultClock,
+) -> Response {
     match outcome {
         Ok(()) => next.run(request).await,
         Err(not_until) => {
@@ -260,7 +327,7 @@ mod tests {
     fn sign_in_calls_and_writes_fall_under_their_limits() {
         assert_eq!(
             limit_for(&Method::POST, "/api/v1/auth/login"),
-            Some(Limit::Auth)
+            Some(Limit::Login)
         );
         assert_eq!(
             limit_for(&Method::POST, "/api/v1/auth/register"),

@@ -212,3 +212,41 @@ async fn forwarded_addresses_count_apart_only_when_the_proxy_is_trusted() {
     assert_too_many(forged).await;
     wary.stop().await;
 }
+
+#[tokio::test]
+async fn guessing_one_accounts_password_from_many_addresses_is_limited_per_account() {
+    // Addresses are unlimited here (each guess comes from another one); accounts are not.
+    let t = TestStack::start_with(limited(RateLimits {
+        auth_per_minute: 0,
+        account_logins_per_minute: 1,
+        account_logins_burst: 2,
+        trust_forwarded_for: true,
+        ..RateLimits::default()
+    }))
+    .await;
+    t.register("target").await;
+    t.register("bystander").await;
+
+    let first = login(&t, "target", Some("203.0.113.1")).await;
+    let second = login(&t, "Target ", Some("203.0.113.2")).await;
+    let third = login(&t, "TARGET", Some("203.0.113.3")).await;
+    let other_account = login(&t, "bystander", Some("203.0.113.4")).await;
+    let unreadable = t
+        .http
+        .post(t.url("/auth/login"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(first.status(), 200);
+    assert_eq!(second.status(), 200, "the body reaches the service intact");
+    // The same account, however it is written, from a third address.
+    let retry_after = assert_too_many(third).await;
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_eq!(other_account.status(), 200);
+    assert_eq!(unreadable.status(), 400, "the service's own answer");
+
+    t.stop().await;
+}

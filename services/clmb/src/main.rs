@@ -84,6 +84,13 @@ struct LimitArgs {
     /// Login, register and refresh calls one address may make at once.
     #[arg(long, env = "CLMB_RATE_LIMIT_AUTH_BURST", default_value_t = RateLimits::default().auth_burst)]
     rate_limit_auth_burst: u32,
+    /// Sign-ins to one account (the `login` given, from any address) per minute; 0 is no
+    /// limit.
+    #[arg(long, env = "CLMB_RATE_LIMIT_ACCOUNT_LOGINS_PER_MINUTE", default_value_t = RateLimits::default().account_logins_per_minute)]
+    rate_limit_account_logins_per_minute: u32,
+    /// Sign-ins to one account at once.
+    #[arg(long, env = "CLMB_RATE_LIMIT_ACCOUNT_LOGINS_BURST", default_value_t = RateLimits::default().account_logins_burst)]
+    rate_limit_account_logins_burst: u32,
     /// Writes per climber (per address without a token) and minute; 0 is no limit.
     #[arg(long, env = "CLMB_RATE_LIMIT_WRITES_PER_MINUTE", default_value_t = RateLimits::default().writes_per_minute)]
     rate_limit_writes_per_minute: u32,
@@ -110,6 +117,8 @@ impl LimitArgs {
         RateLimits {
             auth_per_minute: self.rate_limit_auth_per_minute,
             auth_burst: self.rate_limit_auth_burst,
+            account_logins_per_minute: self.rate_limit_account_logins_per_minute,
+            account_logins_burst: self.rate_limit_account_logins_burst,
             writes_per_minute: self.rate_limit_writes_per_minute,
             writes_burst: self.rate_limit_writes_burst,
             trust_forwarded_for: self.trust_forwarded_for,
