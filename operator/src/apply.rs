@@ -1,11 +1,14 @@
-//! Phase 5, apply: server-side apply of the desired objects, skipping what already matches.
+//! Phase 5, apply: server-side apply of the desired objects, skipping what already matches,
+//! then deletion of the optional objects a component no longer has.
+
+use std::collections::BTreeSet;
 
 use kube::Client;
-use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
 use serde_json::Value;
 
 use crate::build::DesiredObject;
-use crate::names::FIELD_MANAGER;
+use crate::names::{Component, FIELD_MANAGER, LABEL_COMPONENT};
 use crate::observe::{Children, ObjectKey};
 use crate::rbac::ChildKind;
 use crate::retry::{RetryPolicy, with_retry};
@@ -18,12 +21,19 @@ pub enum ApplyError {
         name: String,
         source: kube::Error,
     },
+    #[error("failed to delete {kind:?} {name:?}, which the stack no longer has")]
+    DeleteObject {
+        kind: ChildKind,
+        name: String,
+        source: kube::Error,
+    },
 }
 
 impl ApplyError {
     pub fn category(&self) -> &'static str {
         match self {
             Self::ApplyObject { .. } => "apply_object",
+            Self::DeleteObject { .. } => "delete_object",
         }
     }
 
@@ -36,7 +46,7 @@ impl ApplyError {
             } => {
                 matches!(status.code, 400 | 422)
             }
-            Self::ApplyObject { .. } => false,
+            Self::ApplyObject { .. } | Self::DeleteObject { .. } => false,
         }
     }
 }
@@ -46,6 +56,44 @@ impl ApplyError {
 pub struct Applied {
     pub written: Vec<ObjectKey>,
     pub unchanged: usize,
+    pub deleted: Vec<ObjectKey>,
+}
+
+/// Kinds a component has only under some specs: an HPA only with `autoscaling`, a PDB only
+/// when more than one replica is possible. Everything else it always has.
+const OPTIONAL_KINDS: [ChildKind; 2] = [
+    ChildKind::HorizontalPodAutoscaler,
+    ChildKind::PodDisruptionBudget,
+];
+
+/// The optional objects that exist for a component built this reconcile but are no longer
+/// desired: an HPA left from removed autoscaling would go on scaling a Deployment whose spec
+/// now fixes `replicas`. Components not built this time (waiting in an upgrade, or a stack
+/// that is paused) keep whatever they have.
+pub fn plan_deletes(
+    desired: &[DesiredObject],
+    existing: &Children,
+    built: &BTreeSet<Component>,
+) -> Vec<ObjectKey> {
+    existing
+        .objects
+        .iter()
+        .filter(|(key, _)| OPTIONAL_KINDS.contains(&key.kind))
+        .filter(|(_, object)| {
+            object
+                .pointer("/metadata/labels")
+                .and_then(|labels| labels.get(LABEL_COMPONENT))
+                .and_then(Value::as_str)
+                .and_then(Component::from_name)
+                .is_some_and(|component| built.contains(&component))
+        })
+        .filter(|(key, _)| {
+            !desired
+                .iter()
+                .any(|d| d.kind == key.kind && d.name == key.name)
+        })
+        .map(|(key, _)| key.clone())
+        .collect()
 }
 
 /// The objects that differ from what the cluster has; a second pass with nothing changed
@@ -83,12 +131,14 @@ pub async fn apply(
     namespace: &str,
     desired: &[DesiredObject],
     existing: &Children,
+    built: &BTreeSet<Component>,
     retry: RetryPolicy,
 ) -> Result<Applied, ApplyError> {
     let writes = plan_writes(desired, existing);
     let mut applied = Applied {
         written: Vec::new(),
         unchanged: desired.len() - writes.len(),
+        deleted: Vec::new(),
     };
     // Force: the operator owns these fields; a conflicting manager is drift to undo.
     let params = PatchParams::apply(FIELD_MANAGER).force();
@@ -107,6 +157,26 @@ pub async fn apply(
             kind: object.kind,
             name: object.name.clone(),
         });
+    }
+
+    let delete_params = DeleteParams::default();
+    for key in plan_deletes(desired, existing, built) {
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(client.clone(), namespace, &key.kind.api_resource());
+        let deleted = with_retry(retry, || api.delete(&key.name, &delete_params)).await;
+        match deleted {
+            Ok(_) => {}
+            // Gone already (a human, or an earlier pass): what was wanted.
+            Err(kube::Error::Api(status)) if status.code == 404 => {}
+            Err(source) => {
+                return Err(ApplyError::DeleteObject {
+                    kind: key.kind,
+                    name: key.name,
+                    source,
+                });
+            }
+        }
+        applied.deleted.push(key);
     }
     Ok(applied)
 }

@@ -23,6 +23,8 @@ pub struct RbacRule {
 
 /// Server-side apply creates objects that do not exist yet, so writes need `create` and `patch`.
 const APPLY: &[&str] = &["get", "list", "watch", "create", "patch"];
+/// Kinds a component only sometimes has are also deleted when it no longer does.
+const APPLY_AND_DELETE: &[&str] = &["get", "list", "watch", "create", "patch", "delete"];
 
 pub const RBAC_RULES: &[RbacRule] = &[
     RbacRule {
@@ -56,15 +58,17 @@ pub const RBAC_RULES: &[RbacRule] = &[
         resource: "secrets",
         verbs: APPLY,
     },
+    // A component loses its HPA when autoscaling is removed, its PDB when it can no longer
+    // have more than one replica.
     RbacRule {
         api_group: "autoscaling",
         resource: "horizontalpodautoscalers",
-        verbs: APPLY,
+        verbs: APPLY_AND_DELETE,
     },
     RbacRule {
         api_group: "policy",
         resource: "poddisruptionbudgets",
-        verbs: APPLY,
+        verbs: APPLY_AND_DELETE,
     },
     RbacRule {
         api_group: "networking.k8s.io",

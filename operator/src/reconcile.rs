@@ -187,11 +187,13 @@ async fn run_phases(stack: &ClmbStack, ctx: &Context) -> Result<Action, Error> {
     })?;
 
     // Apply
+    let built = plan.targets.keys().copied().collect();
     let applied = apply(
         &ctx.client,
         &validated.namespace,
         &desired,
         &observed.children,
+        &built,
         ctx.retry,
     )
     .await?;
@@ -220,6 +222,7 @@ async fn run_phases(stack: &ClmbStack, ctx: &Context) -> Result<Action, Error> {
         phase = next.phase.map(|p| p.as_str()),
         written = applied.written.len(),
         unchanged = applied.unchanged,
+        deleted = applied.deleted.len(),
         "reconciled"
     );
     Ok(Action::requeue(if plan.waiting {

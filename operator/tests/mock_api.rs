@@ -171,6 +171,77 @@ async fn a_second_reconcile_with_nothing_changed_writes_nothing() {
 }
 
 #[tokio::test]
+async fn an_hpa_and_pdb_the_spec_no_longer_asks_for_are_deleted_and_the_rest_kept() {
+    let fake = fake_with_prod();
+    let ctx = context(&fake);
+    for _ in 0..12 {
+        reconcile_once(&fake, &ctx).await.unwrap();
+        fake.settle();
+    }
+    let hpa = |name: &str| {
+        object_path(
+            "autoscaling/v2",
+            "horizontalpodautoscalers",
+            "climbing",
+            name,
+        )
+    };
+    let pdb = |name: &str| object_path("policy/v1", "poddisruptionbudgets", "climbing", name);
+    assert!(fake.get(&hpa("prod-users")).is_some());
+    assert!(fake.get(&pdb("prod-users")).is_some());
+    fake.take_log();
+
+    // Users leaves autoscaling for one fixed replica: no HPA, and no PDB for one pod.
+    fake.update(STACK_PATH, |stack| {
+        stack["spec"]["services"]["users"]
+            .as_object_mut()
+            .unwrap()
+            .remove("autoscaling");
+        stack["spec"]["services"]["users"]["replicas"] = json!(1);
+        stack["metadata"]["generation"] = json!(2);
+    });
+    reconcile_once(&fake, &ctx).await.unwrap();
+
+    let log = fake.take_log();
+    let deletes: Vec<String> = log
+        .iter()
+        .filter(|l| l.method == Method::DELETE)
+        .map(Logged::line)
+        .collect();
+    assert_eq!(
+        deletes,
+        [
+            format!("DELETE {}", hpa("prod-users")),
+            format!("DELETE {}", pdb("prod-users")),
+        ]
+    );
+    for request in &log {
+        let (group, resource, verb) = rbac_of(request);
+        assert!(
+            allows(&group, &resource, &verb),
+            "not granted: {verb} {group}/{resource}"
+        );
+    }
+    assert!(fake.get(&hpa("prod-users")).is_none());
+    assert!(fake.get(&pdb("prod-users")).is_none());
+    assert!(
+        fake.get(&hpa("prod-gateway")).is_some(),
+        "the gateway still autoscales"
+    );
+    assert!(
+        fake.get(&pdb("prod-sessions")).is_some(),
+        "sessions still runs two replicas"
+    );
+
+    fake.settle();
+    reconcile_once(&fake, &ctx).await.unwrap();
+    assert!(
+        fake.take_log().iter().all(|l| l.method != Method::DELETE),
+        "nothing left to delete"
+    );
+}
+
+#[tokio::test]
 async fn conflicts_and_server_errors_on_a_write_are_retried() {
     let fake = fake_with_prod();
     let ctx = context(&fake);

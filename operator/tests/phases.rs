@@ -7,6 +7,7 @@
 mod support;
 
 use clmb_operator::crd::{DatabaseState, Phase, UpgradeState};
+use clmb_operator::observe::ObjectKey;
 use clmb_operator::rbac::ChildKind;
 use serde_json::{Value, json};
 use support::sim::{PROD, Sim, secret};
@@ -739,4 +740,45 @@ fn manual_migrations_roll_services_without_jobs() {
         "{:?}",
         sim.jobs()
     );
+}
+
+#[test]
+fn an_hpa_the_spec_drops_is_deleted_once_after_the_fixed_replicas_are_written_not_while_paused() {
+    let mut sim = installed();
+    sim.edit_spec(|s| {
+        s["paused"] = json!(true);
+        s["gateway"].as_object_mut().unwrap().remove("autoscaling");
+        s["gateway"]["replicas"] = json!(3);
+    });
+
+    let paused = sim.reconcile();
+    assert!(paused.deleted.is_empty(), "{:?}", paused.deleted);
+    assert!(
+        sim.children
+            .get(ChildKind::HorizontalPodAutoscaler, "prod-gateway")
+            .is_some()
+    );
+
+    sim.edit_spec(|s| s["paused"] = json!(false));
+    let resumed = sim.reconcile();
+
+    // Spec changes other than the version apply at once: the Deployment takes its fixed
+    // replicas in the same pass that removes the HPA, so nothing scales it to the minimum.
+    assert_eq!(
+        resumed.deleted,
+        [ObjectKey {
+            kind: ChildKind::HorizontalPodAutoscaler,
+            name: "prod-gateway".to_owned()
+        }]
+    );
+    assert!(resumed.wrote(ChildKind::Deployment, "prod-gateway"));
+    let deployment = object(&sim, ChildKind::Deployment, "prod-gateway");
+    assert_eq!(deployment["spec"]["replicas"], 3);
+    assert!(
+        sim.children
+            .get(ChildKind::HorizontalPodAutoscaler, "prod-users")
+            .is_some()
+    );
+    let again = sim.reconcile();
+    assert!(again.deleted.is_empty() && again.writes.is_empty());
 }

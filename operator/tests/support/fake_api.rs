@@ -234,6 +234,10 @@ impl FakeApi {
                 state.objects.insert(path, object.clone());
                 ok(object)
             }
+            Method::DELETE => match state.objects.remove(&path) {
+                Some(object) => ok(object),
+                None => status(404, "not found"),
+            },
             _ => status(405, "method not allowed"),
         }
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use clmb_operator::apply::{Applied, plan_writes};
+use clmb_operator::apply::{Applied, plan_deletes, plan_writes};
 use clmb_operator::build::{BuildInput, DesiredObject, build};
 use clmb_operator::crd::{ClmbStack, ClmbStackStatus};
 use clmb_operator::keys::{KeyPair, from_seed};
@@ -67,6 +67,8 @@ pub fn secret(name: &str, data: &[(&str, &str)]) -> Secret {
 pub struct Step {
     pub plan: Plan,
     pub writes: Vec<DesiredObject>,
+    /// Optional objects (HPA, PDB) removed because the spec no longer asks for them.
+    pub deleted: Vec<ObjectKey>,
     pub status: ClmbStackStatus,
     pub events: Vec<PlannedEvent>,
 }
@@ -166,9 +168,17 @@ impl Sim {
                 })
                 .collect(),
             unchanged: desired.len() - writes.len(),
+            deleted: plan_deletes(
+                &desired,
+                &observed.children,
+                &plan.targets.keys().copied().collect(),
+            ),
         };
         for write in &writes {
             self.store(write);
+        }
+        for key in &applied.deleted {
+            self.children.objects.remove(key);
         }
         let now = Time(k8s_openapi::jiff::Timestamp::from_second(self.clock).unwrap());
         let status = status::compute(
@@ -189,6 +199,7 @@ impl Sim {
         Step {
             plan,
             writes,
+            deleted: applied.deleted.clone(),
             status,
             events,
         }
