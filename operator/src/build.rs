@@ -267,10 +267,12 @@ fn env(s: &ValidatedStack, c: Component) -> Vec<EnvVar> {
         "CLMB_SESSIONS_URL",
         component_url(&s.name, Component::Sessions),
     ));
-    env.push(value(
-        "CLMB_JWT_PUBLIC_KEY_FILE",
-        format!("{KEYS_DIR}/{PUBLIC_KEY}"),
-    ));
+    let public_keys = std::iter::once(PUBLIC_KEY)
+        .chain(s.signing_key.extra_public_keys.iter().map(String::as_str))
+        .map(|key| format!("{KEYS_DIR}/{key}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    env.push(value("CLMB_JWT_PUBLIC_KEY_FILE", public_keys));
     if c == Component::Users {
         // Only users issues tokens, so only users can read the private key.
         env.push(value(
@@ -329,11 +331,14 @@ fn tmp_volume() -> (Volume, VolumeMount) {
 }
 
 fn keys_volume(s: &ValidatedStack, c: Component) -> (Volume, VolumeMount) {
-    let mut items = vec![KeyToPath {
-        key: PUBLIC_KEY.to_owned(),
-        path: PUBLIC_KEY.to_owned(),
-        mode: None,
-    }];
+    let mut items: Vec<KeyToPath> = std::iter::once(PUBLIC_KEY)
+        .chain(s.signing_key.extra_public_keys.iter().map(String::as_str))
+        .map(|key| KeyToPath {
+            key: key.to_owned(),
+            path: key.to_owned(),
+            mode: None,
+        })
+        .collect();
     if c == Component::Users {
         items.push(KeyToPath {
             key: PRIVATE_KEY.to_owned(),

@@ -104,6 +104,10 @@ pub struct SigningKey {
     /// The operator makes and owns this Secret (no `auth.signingKeySecretRef`).
     pub generated: bool,
     pub state: KeyState,
+    /// Further public keys in the Secret (`next-public.pem`, `previous-public.pem`: any
+    /// key ending in `-public.pem`), accepted beside `public.pem` so the key pair can be
+    /// rotated without rejecting tokens (docs/deploy.md).
+    pub extra_public_keys: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -218,8 +222,23 @@ pub fn validate(observed: &Observed) -> Result<ValidatedStack, ValidateError> {
         None if validated.signing_key.generated => KeyState::ToGenerate,
         None => KeyState::Missing,
     };
+    if let Some(data) = observed
+        .secrets
+        .get(&validated.signing_key.secret)
+        .and_then(|secret| secret.data.as_ref())
+    {
+        // BTreeMap keys: already sorted, so the rendered list is stable.
+        validated.signing_key.extra_public_keys = data
+            .keys()
+            .filter(|key| key.ends_with(EXTRA_PUBLIC_KEY_SUFFIX))
+            .cloned()
+            .collect();
+    }
     Ok(validated)
 }
+
+/// Secret keys ending so are further public keys that tokens may be signed with.
+pub const EXTRA_PUBLIC_KEY_SUFFIX: &str = "-public.pem";
 
 /// Validation without a cluster, for `render`: every Secret is assumed present.
 pub fn validate_offline(stack: &ClmbStack) -> Result<ValidatedStack, ValidateError> {
@@ -286,11 +305,13 @@ fn validate_spec(stack: &ClmbStack, namespace: String) -> Result<ValidatedStack,
             secret: r.name.clone(),
             generated: false,
             state: KeyState::Missing,
+            extra_public_keys: Vec::new(),
         },
         None => SigningKey {
             secret: signing_key_secret_name(&name),
             generated: true,
             state: KeyState::ToGenerate,
+            extra_public_keys: Vec::new(),
         },
     };
     Ok(ValidatedStack {
@@ -334,6 +355,14 @@ fn key_fingerprint(secret: &Secret) -> Option<String> {
     let public = data.get(PUBLIC_KEY)?;
     let mut joined = private.0.clone();
     joined.extend_from_slice(&public.0);
+    // A changed extra public key must roll the pods too: they read keys once, at start.
+    for (key, value) in data
+        .iter()
+        .filter(|(k, _)| k.ends_with(EXTRA_PUBLIC_KEY_SUFFIX))
+    {
+        joined.extend_from_slice(key.as_bytes());
+        joined.extend_from_slice(&value.0);
+    }
     Some(fingerprint(&joined))
 }
 

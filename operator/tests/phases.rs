@@ -782,3 +782,57 @@ fn an_hpa_the_spec_drops_is_deleted_once_after_the_fixed_replicas_are_written_no
     let again = sim.reconcile();
     assert!(again.deleted.is_empty() && again.writes.is_empty());
 }
+
+#[test]
+fn extra_public_keys_in_the_signing_secret_are_mounted_and_accepted_by_every_component() {
+    let mut sim = installed();
+    let mut signing: k8s_openapi::api::core::v1::Secret =
+        serde_json::from_value(object(&sim, ChildKind::Secret, "prod-signing-key")).unwrap();
+    let data = signing.data.as_mut().unwrap();
+    let current = data["public.pem"].clone();
+    data.insert("previous-public.pem".to_owned(), current);
+    data.insert(
+        "not-a-key.txt".to_owned(),
+        k8s_openapi::ByteString(b"ignored".to_vec()),
+    );
+    sim.put_secret(signing);
+
+    let step = sim.reconcile();
+
+    for c in COMPONENTS {
+        let name = format!("prod-{c}");
+        assert!(step.wrote(ChildKind::Deployment, &name), "{c} rolls");
+        let pod = object(&sim, ChildKind::Deployment, &name)["spec"]["template"]["spec"].clone();
+        let env = pod["containers"][0]["env"].as_array().unwrap().clone();
+        let keys_env = env
+            .iter()
+            .find(|e| e["name"] == "CLMB_JWT_PUBLIC_KEY_FILE")
+            .unwrap();
+        assert_eq!(
+            keys_env["value"], "/etc/clmb/keys/public.pem,/etc/clmb/keys/previous-public.pem",
+            "{c}"
+        );
+        let volume = pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == "signing-key")
+            .unwrap()
+            .clone();
+        let items: Vec<String> = volume["secret"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["key"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(
+            items.contains(&"previous-public.pem".to_owned()),
+            "{c}: {items:?}"
+        );
+        assert!(
+            !items.contains(&"not-a-key.txt".to_owned()),
+            "{c}: {items:?}"
+        );
+    }
+    assert!(sim.reconcile().writes.is_empty(), "nothing more to change");
+}
