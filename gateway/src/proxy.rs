@@ -1,5 +1,8 @@
 //! Forwards public API calls to the service that owns them, streaming bodies both ways.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, Method, StatusCode, header};
@@ -7,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use clmb_common::ApiError;
 use clmb_common::auth::TokenKind;
 use clmb_common::client::ServiceClient;
-use clmb_common::http::REQUEST_ID;
+use clmb_common::http::{JSON_BODY_LIMIT, REQUEST_ID};
+use futures::StreamExt;
 
 use crate::AppState;
 
@@ -59,6 +63,27 @@ static FORWARDED_RESPONSE: [HeaderName; 7] = [
     header::CONTENT_DISPOSITION,
 ];
 
+/// Logbook files may be larger than JSON bodies (api.md, Conventions).
+pub const IMPORT_BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+/// The largest body a call may carry: checked here, before the service is called, so an
+/// oversized body is a clean 413 rather than a service hanging up mid-upload (which the
+/// client would see as 503).
+fn body_limit(path: &str) -> usize {
+    if path.starts_with("/api/v1/imports/") {
+        IMPORT_BODY_LIMIT
+    } else {
+        JSON_BODY_LIMIT
+    }
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "the request body is larger than {} MiB",
+        limit / (1024 * 1024)
+    ))
+}
+
 pub async fn forward(State(state): State<AppState>, request: Request) -> Response {
     match try_forward(&state, request).await {
         Ok(response) => response,
@@ -88,8 +113,35 @@ async fn try_forward(state: &AppState, request: Request) -> Result<Response, Api
             builder = builder.header(name.as_str(), value.as_bytes());
         }
     }
-    let body = reqwest::Body::wrap_stream(request.into_body().into_data_stream());
+    let limit = body_limit(&path);
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large(limit));
+    }
+    // A body without a length (chunked) is counted as it streams and cut at the limit.
+    let exceeded = Arc::new(AtomicBool::new(false));
+    let counted = {
+        let exceeded = Arc::clone(&exceeded);
+        let mut seen = 0usize;
+        request.into_body().into_data_stream().map(move |chunk| {
+            let chunk = chunk.map_err(std::io::Error::other)?;
+            seen += chunk.len();
+            if seen > limit {
+                exceeded.store(true, Ordering::Relaxed);
+                return Err(std::io::Error::other("request body over the limit"));
+            }
+            Ok(chunk)
+        })
+    };
+    let body = reqwest::Body::wrap_stream(counted);
     let upstream = builder.body(body).send().await.map_err(|error| {
+        if exceeded.load(Ordering::Relaxed) {
+            return too_large(limit);
+        }
         let status = if error.is_timeout() {
             StatusCode::GATEWAY_TIMEOUT
         } else {
