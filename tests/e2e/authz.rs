@@ -624,3 +624,81 @@ async fn an_export_holds_the_callers_logbook_and_nobody_elses() {
     }
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_private_climbers_session_and_climb_are_404_exactly_like_ids_that_do_not_exist() {
+    let t = unlimited().await;
+    let (owner, _) = t.register("hidden").await;
+    let (other, _) = t.register("prober").await;
+    let private = send(
+        &t,
+        Some(&owner),
+        "PATCH",
+        "/users/me",
+        Some(json!({"privacy_level": "private"})),
+    )
+    .await;
+    assert_eq!(private.status(), 200);
+    let session: Value = send(&t, Some(&owner), "POST", "/sessions", Some(json!({})))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let session_id = session["id"].as_str().unwrap();
+    let climb: Value = send(
+        &t,
+        Some(&owner),
+        "POST",
+        &format!("/sessions/{session_id}/climbs"),
+        Some(json!({"discipline": "boulder", "grade": "V2", "attempt_type": "flash"})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let climb_id = climb["id"].as_str().unwrap();
+    let unknown = uuid::Uuid::now_v7();
+
+    for (real, made_up, method, body) in [
+        (
+            format!("/sessions/{session_id}"),
+            format!("/sessions/{unknown}"),
+            "GET",
+            None,
+        ),
+        (
+            format!("/sessions/{session_id}"),
+            format!("/sessions/{unknown}"),
+            "PATCH",
+            Some(json!({"name": "x"})),
+        ),
+        (
+            format!("/sessions/{session_id}/climbs"),
+            format!("/sessions/{unknown}/climbs"),
+            "POST",
+            Some(json!({"discipline": "boulder", "grade": "V2", "attempt_type": "flash"})),
+        ),
+        (
+            format!("/climbs/{climb_id}"),
+            format!("/climbs/{unknown}"),
+            "PATCH",
+            Some(json!({"notes": "x"})),
+        ),
+        (
+            format!("/climbs/{climb_id}"),
+            format!("/climbs/{unknown}"),
+            "DELETE",
+            None,
+        ),
+    ] {
+        let hidden = send(&t, Some(&other), method, &real, body.clone()).await;
+        let absent = send(&t, Some(&other), method, &made_up, body).await;
+        assert_eq!(hidden.status(), 404, "{method} {real}");
+        assert_eq!(absent.status(), 404, "{method} {made_up}");
+        let hidden: Value = hidden.json().await.unwrap();
+        let absent: Value = absent.json().await.unwrap();
+        assert_eq!(hidden["detail"], absent["detail"], "{method} {real}");
+        assert_eq!(hidden["title"], absent["title"], "{method} {real}");
+    }
+    t.stop().await;
+}

@@ -565,6 +565,43 @@ async fn session_rules_give_422_naming_the_field_and_409_when_ended_twice() {
 }
 
 #[tokio::test]
+async fn a_free_form_climb_missing_a_field_names_only_the_fields_at_fault() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("fields").await;
+    let session = new_session(&t, &token, json!({})).await;
+    let id = session["id"].as_str().unwrap();
+    let cases = [
+        (json!({"discipline": "boulder"}), vec!["grade"]),
+        (json!({"grade": "V3"}), vec!["discipline"]),
+        (json!({}), vec!["discipline", "grade"]),
+        (json!({"discipline": "ice"}), vec!["discipline", "grade"]),
+        (
+            json!({"discipline": "ice", "grade": "WI3"}),
+            vec!["discipline"],
+        ),
+        (json!({"discipline": "sport", "grade": "V3"}), vec!["grade"]),
+    ];
+
+    for (mut body, expected) in cases {
+        body["attempt_type"] = json!("flash");
+        let response = t
+            .http
+            .post(t.url(&format!("/sessions/{id}/climbs")))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+
+        let problem = problem(response, 422).await;
+        let mut named = fields(&problem);
+        named.sort();
+        assert_eq!(named, expected, "{body}");
+    }
+    t.stop().await;
+}
+
+#[tokio::test]
 async fn a_climb_whose_attempt_type_contradicts_its_result_is_422() {
     let t = TestStack::start().await;
     let (token, _) = t.register("contra").await;

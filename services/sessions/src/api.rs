@@ -59,7 +59,12 @@ async fn owned_session(
     if session.user_id != caller.id {
         state
             .peers
-            .ensure_visible(caller, session.user_id, request_id(headers))
+            .ensure_visible(
+                caller,
+                session.user_id,
+                "no such session",
+                request_id(headers),
+            )
             .await?;
         return Err(ApiError::Forbidden(
             "only the climber who logged this session can change it".to_owned(),
@@ -140,7 +145,12 @@ pub async fn sessions_show(
         .ok_or_else(|| ApiError::NotFound("no such session".to_owned()))?;
     state
         .peers
-        .ensure_visible(&caller, session.user_id, request_id(&headers))
+        .ensure_visible(
+            &caller,
+            session.user_id,
+            "no such session",
+            request_id(&headers),
+        )
         .await?;
     let climbs = store::climbs_of_session(&state.pool, id).await?;
     Ok(Json(SessionWithClimbs { session, climbs }))
@@ -309,7 +319,7 @@ pub async fn sessions_index(
     };
     state
         .peers
-        .ensure_visible(&caller, owner, request_id(&headers))
+        .ensure_visible(&caller, owner, "no such user", request_id(&headers))
         .await?;
 
     let rows = store::list_sessions(&state.pool, owner, &filter, after.as_ref(), limit).await?;
@@ -366,19 +376,22 @@ pub async fn climbs_create(
     };
     let mut grade = None;
     if body.route_id.is_none() {
+        // Each field is judged on its own, so `errors` names only the fields at fault.
+        match body.discipline.as_deref() {
+            Some(discipline) if !DISCIPLINES.contains(&discipline) => check.add(
+                "discipline",
+                format!("must be one of: {}", DISCIPLINES.join(", ")),
+            ),
+            Some(_) => {}
+            None => check.add("discipline", "is required without route_id"),
+        }
         match (body.discipline.as_deref(), body.grade.as_deref()) {
             (Some(discipline), Some(text)) if DISCIPLINES.contains(&discipline) => {
                 grade =
                     rules::read_grade(&mut check, discipline, text, body.grade_system.as_deref());
             }
-            (Some(_), _) => check.add(
-                "discipline",
-                format!("must be one of: {}", DISCIPLINES.join(", ")),
-            ),
-            (None, _) => check.add("discipline", "is required without route_id"),
-        }
-        if body.grade.is_none() {
-            check.add("grade", "is required without route_id");
+            (_, Some(_)) => {}
+            (_, None) => check.add("grade", "is required without route_id"),
         }
     }
     check.finish()?;
@@ -463,7 +476,7 @@ async fn owned_climb(
     if climb.user_id != caller.id {
         state
             .peers
-            .ensure_visible(caller, climb.user_id, request_id(headers))
+            .ensure_visible(caller, climb.user_id, "no such climb", request_id(headers))
             .await?;
         return Err(ApiError::Forbidden(
             "only the climber who logged this climb can change it".to_owned(),

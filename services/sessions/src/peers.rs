@@ -61,12 +61,14 @@ impl Peers {
     }
 
     /// Succeeds when `caller` may read `owner`'s logbook: it is their own, or the owner's
-    /// profile is public. A private or unknown owner is 404, as api.md asks, so the answer
-    /// does not reveal that the climber exists.
+    /// profile is public. A private or unknown owner is 404 with `missing` as the detail:
+    /// the same 404 as for an id that does not exist (`no such session` for a session), so
+    /// the answer reveals neither the climber nor the thing asked for.
     pub async fn ensure_visible(
         &self,
         caller: &AuthUser,
         owner: Uuid,
+        missing: &'static str,
         request_id: Option<&str>,
     ) -> Result<(), ApiError> {
         if caller.id == owner {
@@ -80,7 +82,7 @@ impl Peers {
         {
             Ok(_) => Ok(()),
             Err(error) if error.status() == Some(StatusCode::NOT_FOUND) => {
-                Err(ApiError::NotFound("no such user".to_owned()))
+                Err(ApiError::NotFound(missing.to_owned()))
             }
             Err(error) => Err(error.into()),
         }

@@ -106,7 +106,7 @@ pub async fn stats_show(
     }
     state
         .peers
-        .ensure_visible(&caller, owner, request_id(&headers))
+        .ensure_visible(&caller, owner, "no such user", request_id(&headers))
         .await?;
 
     let family = match family.or(system.map(GradeSystem::family)) {
@@ -406,7 +406,7 @@ pub async fn summary_show(
     let owner = resolve_user(&raw_user, Some(&caller))?;
     state
         .peers
-        .ensure_visible(&caller, owner, request_id(&headers))
+        .ensure_visible(&caller, owner, "no such user", request_id(&headers))
         .await?;
 
     // The tallies hold every climb once, a few thousand rows for the longest logbook.
