@@ -128,6 +128,23 @@ async fn a_csv_export_imported_into_a_new_account_gives_back_the_same_climbs() {
         again["climbs_created"], 0,
         "importing the export twice adds nothing"
     );
+    let back_home: Value = t
+        .http
+        .post(t.url("/imports/clmb"))
+        .bearer_auth(&original)
+        .header("content-type", "text/csv")
+        .body(export(&t, &original, "csv").await.bytes().await.unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&back_home["climbs_created"], &back_home["duplicates_skipped"]),
+        (&json!(0), &json!(737)),
+        "an export imported into the account it came from adds nothing"
+    );
 
     t.stop().await;
 }

@@ -109,7 +109,7 @@ async fn write(
     let mut tx = state.pool.begin().await?;
 
     let keys: Vec<String> = ascents.iter().map(|a| a.source_key.clone()).collect();
-    let known: HashSet<String> = sqlx::query_scalar(
+    let mut known: HashSet<String> = sqlx::query_scalar(
         // A join, not `= ANY($2)`: under a generic plan PostgreSQL may walk all of a
         // climber's climbs for each key (seconds for a 100,000-climb logbook).
         "SELECT c.source_key FROM UNNEST($2::text[]) AS k(source_key)
@@ -121,6 +121,23 @@ async fn write(
     .await?
     .into_iter()
     .collect();
+    if source == Source::Clmb {
+        // clmb's own export names each climb by its id: in the account it came from, those
+        // climbs are there already, under their ids rather than under an import key.
+        let ids: Vec<Uuid> = keys
+            .iter()
+            .filter_map(|key| key.strip_prefix("clmb:")?.parse().ok())
+            .collect();
+        let present: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT c.id FROM UNNEST($2::uuid[]) AS k(id)
+             JOIN climbs c ON c.user_id = $1 AND c.id = k.id",
+        )
+        .bind(user_id)
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        known.extend(present.into_iter().map(|id| format!("clmb:{id}")));
+    }
     let fresh: Vec<&Ascent> = ascents
         .iter()
         .filter(|a| !known.contains(&a.source_key))
