@@ -141,7 +141,10 @@ async fn a_csv_export_imported_into_a_new_account_gives_back_the_same_climbs() {
         .await
         .unwrap();
     assert_eq!(
-        (&back_home["climbs_created"], &back_home["duplicates_skipped"]),
+        (
+            &back_home["climbs_created"],
+            &back_home["duplicates_skipped"]
+        ),
         (&json!(0), &json!(737)),
         "an export imported into the account it came from adds nothing"
     );

@@ -687,12 +687,26 @@ async fn a_given_request_id_is_echoed_and_a_missing_one_is_generated() {
         .unwrap();
     let generated = t.http.get(t.url("/grade-systems")).send().await.unwrap();
     let generated_on_error = t.http.get(t.url("/nowhere")).send().await.unwrap();
+    let too_long = t
+        .http
+        .get(t.url("/grade-systems"))
+        .header("x-request-id", "x".repeat(5000))
+        .send()
+        .await
+        .unwrap();
+    let with_spaces = t
+        .http
+        .get(t.url("/grade-systems"))
+        .header("x-request-id", "two words")
+        .send()
+        .await
+        .unwrap();
 
     assert_eq!(given.headers()["x-request-id"], "e2e-trace-42");
     assert_eq!(given_on_error.headers()["x-request-id"], "e2e-trace-43");
     assert_eq!(given_refused.status(), 401);
     assert_eq!(given_refused.headers()["x-request-id"], "e2e-trace-44");
-    for response in [generated, generated_on_error] {
+    for response in [generated, generated_on_error, too_long, with_spaces] {
         let id = response.headers()["x-request-id"]
             .to_str()
             .unwrap()

@@ -44,6 +44,30 @@ impl MakeRequestId for MakeRequestUuidV7 {
     }
 }
 
+/// The longest request id taken from a client; a longer one, or one with anything but
+/// visible ASCII, is replaced by a generated one rather than echoed and written to logs.
+pub const MAX_REQUEST_ID_LEN: usize = 128;
+
+fn usable_request_id(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= MAX_REQUEST_ID_LEN
+        && bytes.iter().all(|b| b.is_ascii_graphic())
+}
+
+/// Drops a given `X-Request-Id` that is not [`usable_request_id`], so that the next
+/// layer generates one.
+async fn drop_unusable_request_id(mut request: Request, next: Next) -> Response {
+    if request
+        .headers()
+        .get(REQUEST_ID)
+        .is_some_and(|value| !usable_request_id(value))
+    {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    next.run(request).await
+}
+
 /// The request id of a request being handled, to pass on to the services it calls.
 pub fn request_id(headers: &axum::http::HeaderMap) -> Option<&str> {
     headers
@@ -123,6 +147,7 @@ pub fn finish_router(
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuidV7))
+        .layer(middleware::from_fn(drop_unusable_request_id))
 }
 
 async fn unknown_route() -> Response {

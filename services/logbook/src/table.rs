@@ -182,11 +182,20 @@ pub(crate) fn parse_date(text: &str) -> Result<Date, String> {
         .ok()
         .and_then(|m| Month::try_from(m).ok());
     let day = u8::try_from(day).ok();
-    match (month, day) {
+    let date = match (month, day) {
         (Some(month), Some(day)) => Date::from_calendar_date(i32::from(year), month, day)
-            .map_err(|_| format!("date `{text}` does not exist")),
-        _ => Err(unreadable()),
+            .map_err(|_| format!("date `{text}` does not exist"))?,
+        _ => return Err(unreadable()),
+    };
+    // Somewhere on Earth it is already tomorrow (UTC+14), never the day after.
+    let latest = time::OffsetDateTime::now_utc()
+        .date()
+        .next_day()
+        .unwrap_or(Date::MAX);
+    if date > latest {
+        return Err(format!("date `{text}` is in the future"));
     }
+    Ok(date)
 }
 
 /// Free text as the climber meant it: HTML entities decoded (Mountain Project writes
@@ -280,6 +289,14 @@ mod tests {
     use time::macros::date;
 
     use super::*;
+
+    #[test]
+    fn a_date_past_tomorrow_is_refused_as_in_the_future() {
+        let error = parse_date("3000-01-01").unwrap_err();
+        assert!(error.contains("in the future"), "{error}");
+        let tomorrow = time::OffsetDateTime::now_utc().date().next_day().unwrap();
+        assert_eq!(parse_date(&tomorrow.to_string()), Ok(tomorrow));
+    }
 
     #[test]
     fn dates_keep_the_calendar_day_whatever_the_form() {
