@@ -936,6 +936,44 @@ async fn gym_and_route_rules_give_422_naming_the_field_and_the_last_manager_stay
 }
 
 #[tokio::test]
+async fn a_profiles_current_grades_are_read_like_any_grade_and_stored_canonically() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("grader").await;
+    let patch = |body: Value| {
+        t.http
+            .patch(t.url("/users/me"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+
+    let set = patch(json!({"current_boulder_grade": "v 5", "current_rope_grade": "5.10a/b"}))
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    let me: Value = set.json().await.unwrap();
+    assert_eq!(me["current_boulder_grade"], "V5");
+    assert_eq!(me["current_rope_grade"], "5.10a/b");
+    for (field, value) in [
+        ("current_boulder_grade", "V99"),
+        ("current_boulder_grade", "5.10a"),
+        ("current_rope_grade", "V5"),
+        ("current_rope_grade", "hard"),
+    ] {
+        let refused = patch(json!({ field: value })).await.unwrap();
+        names_field(refused, 422, field).await;
+    }
+    let cleared = patch(json!({"current_rope_grade": null})).await.unwrap();
+    let me: Value = cleared.json().await.unwrap();
+    assert_eq!(me["current_rope_grade"], Value::Null);
+    assert_eq!(
+        me["current_boulder_grade"], "V5",
+        "refused changes changed nothing"
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
 async fn profile_and_climb_updates_keep_the_creation_rules() {
     let t = TestStack::start().await;
     let (token, _) = t.register("first").await;

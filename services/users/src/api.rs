@@ -16,6 +16,8 @@ use crate::model::{
     Login, Profile, PublicUser, RefreshRequest, Register, TokenPair, User, UserRow,
 };
 use crate::store::{self, NewUser, Redeemed};
+use clmb_grades::Family;
+
 use crate::{AppState, Passwords};
 
 const REFRESH_TTL: Duration = Duration::days(30);
@@ -263,8 +265,14 @@ fn apply_change(user: &mut UserRow, check: &mut Validator, field: &str, value: &
             }
         }
         "preferred_climbing_style" => set(&mut user.preferred_climbing_style, text(check, 50)),
-        "current_boulder_grade" => set(&mut user.current_boulder_grade, text(check, 20)),
-        "current_rope_grade" => set(&mut user.current_rope_grade, text(check, 20)),
+        "current_boulder_grade" => {
+            let value = text(check, 20).map(|g| current_grade(check, field, g, Family::Boulder));
+            set(&mut user.current_boulder_grade, value);
+        }
+        "current_rope_grade" => {
+            let value = text(check, 20).map(|g| current_grade(check, field, g, Family::Rope));
+            set(&mut user.current_rope_grade, value);
+        }
         "climbing_goals" => set(&mut user.climbing_goals, text(check, 2000)),
         "city" => set(&mut user.city, text(check, 100)),
         "state" => set(&mut user.state, text(check, 100)),
@@ -313,6 +321,24 @@ fn apply_change(user: &mut UserRow, check: &mut Validator, field: &str, value: &
             ),
         },
         _ => check.add(field, "is read-only or unknown and cannot be changed"),
+    }
+}
+
+/// A climber's current grade as the grade parser reads it (`v5` is stored `V5`), or a
+/// field error naming the accepted forms; `None` clears it.
+fn current_grade(
+    check: &mut Validator,
+    field: &str,
+    text: Option<String>,
+    family: Family,
+) -> Option<String> {
+    let text = text.filter(|t| !t.is_empty())?;
+    match clmb_grades::parse_for_family(&text, family) {
+        Ok(grade) => Some(grade.label),
+        Err(error) => {
+            check.add(field, error.to_string());
+            None
+        }
     }
 }
 
