@@ -974,6 +974,93 @@ async fn a_profiles_current_grades_are_read_like_any_grade_and_stored_canonicall
 }
 
 #[tokio::test]
+async fn session_and_climb_times_stay_between_1900_and_tomorrow_and_a_session_within_30_days() {
+    let t = TestStack::start().await;
+    let (token, _) = t.register("timely").await;
+    let session = new_session(&t, &token, json!({"started_at": "2026-11-02T10:00:00Z"})).await;
+    let id = session["id"].as_str().unwrap();
+    let send = |method: reqwest::Method, path: String, body: Value| {
+        t.http
+            .request(method, t.url(&path))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let sessions = format!("/sessions/{id}");
+    let cases = [
+        (
+            reqwest::Method::POST,
+            "/sessions".to_owned(),
+            json!({"started_at": "3000-01-01T00:00:00Z"}),
+            "started_at",
+        ),
+        (
+            reqwest::Method::PATCH,
+            sessions.clone(),
+            json!({"started_at": "0001-01-01T00:00:00Z"}),
+            "started_at",
+        ),
+        (
+            reqwest::Method::PATCH,
+            sessions.clone(),
+            json!({"ended_at": "9999-12-31T23:59:59Z"}),
+            "ended_at",
+        ),
+        (
+            reqwest::Method::PATCH,
+            sessions.clone(),
+            json!({"ended_at": "2026-12-03T10:00:00Z"}),
+            "ended_at",
+        ),
+        (
+            reqwest::Method::POST,
+            format!("{sessions}/end"),
+            json!({"ended_at": "2026-12-20T10:00:00Z"}),
+            "ended_at",
+        ),
+        (
+            reqwest::Method::POST,
+            format!("{sessions}/climbs"),
+            json!({"discipline": "boulder", "grade": "V2", "attempt_type": "flash", "climbed_at": "1850-06-01T10:00:00Z"}),
+            "climbed_at",
+        ),
+    ];
+
+    for (method, path, body, field) in cases {
+        let response = send(method.clone(), path.clone(), body.clone())
+            .await
+            .unwrap();
+        names_field(response, 422, field).await;
+    }
+    // A three-day big wall is a session.
+    let wall = send(
+        reqwest::Method::POST,
+        format!("{sessions}/end"),
+        json!({"ended_at": "2026-11-05T10:00:00Z"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(wall.status(), 200);
+    let wall: Value = wall.json().await.unwrap();
+    assert_eq!(wall["duration_minutes"], 3 * 24 * 60);
+    let listed = t
+        .http
+        .get(t.url("/users/me/sessions"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    let listed: Value = listed.json().await.unwrap();
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        1,
+        "the refused create made nothing"
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
 async fn profile_and_climb_updates_keep_the_creation_rules() {
     let t = TestStack::start().await;
     let (token, _) = t.register("first").await;

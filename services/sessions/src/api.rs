@@ -90,6 +90,9 @@ pub async fn sessions_create(
     check.length("name", body.name.as_deref(), 1, 200);
     check.length("location", body.location.as_deref(), 1, 200);
     check.length("notes", body.notes.as_deref(), 0, 10_000);
+    if let Some(started_at) = body.started_at {
+        rules::check_time(&mut check, "started_at", started_at);
+    }
     check.finish()?;
 
     let request_id = request_id(&headers);
@@ -199,9 +202,13 @@ pub async fn sessions_update(
             .await?;
         session.local_date = local_date(started_at, &profile.timezone);
     }
-    if session.ended_at.is_some_and(|end| end < session.started_at) {
-        check.add("ended_at", "must not be before started_at");
+    if let Some(started_at) = body.started_at {
+        rules::check_time(&mut check, "started_at", started_at);
     }
+    if let Some(Some(ended_at)) = body.ended_at {
+        rules::check_time(&mut check, "ended_at", ended_at);
+    }
+    rules::check_span(&mut check, session.started_at, session.ended_at);
     check.finish()?;
 
     Ok(Json(store::update_session(&state.pool, &session).await?))
@@ -237,12 +244,10 @@ pub async fn sessions_end(
             "this session has ended already".to_owned(),
         ));
     }
-    if ended_at < session.started_at {
-        return Err(ApiError::validation(
-            "ended_at",
-            "must not be before started_at",
-        ));
-    }
+    let mut check = Validator::new();
+    rules::check_time(&mut check, "ended_at", ended_at);
+    rules::check_span(&mut check, session.started_at, Some(ended_at));
+    check.finish()?;
     if !store::end_session(&state.pool, id, ended_at).await? {
         return Err(ApiError::Conflict(
             "this session has ended already".to_owned(),
@@ -350,6 +355,9 @@ pub async fn climbs_create(
     let session = owned_session(&state, &caller, id, &headers).await?;
 
     let mut check = Validator::new();
+    if let Some(climbed_at) = body.climbed_at {
+        rules::check_time(&mut check, "climbed_at", climbed_at);
+    }
     check.range("rating", body.rating, 1, 5);
     check.length("notes", body.notes.as_deref(), 0, 10_000);
     check.length("route_name", body.route_name.as_deref(), 1, 200);
@@ -513,6 +521,7 @@ pub async fn climbs_update(
         climb.route_name = route_name;
     }
     if let Some(climbed_at) = body.climbed_at {
+        rules::check_time(&mut check, "climbed_at", climbed_at);
         climb.climbed_at = climbed_at;
     }
     let touches_grade =
