@@ -438,6 +438,74 @@ class RssSampler:
         self.thread.join()
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid):
+    # The command name may hold spaces; the fields after its closing parenthesis do not.
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2:].split()
+
+
+def process_cpu_s(pid, with_children=False):
+    """User + system CPU seconds of a process (and of its reaped children)."""
+    try:
+        fields = _stat_fields(pid)
+    except OSError:
+        return 0.0
+    # utime, stime, cutime, cstime are fields 14-17 of stat, 12-15 after the name.
+    ticks = int(fields[11]) + int(fields[12])
+    if with_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / TICK
+
+
+def postgres_cpu_s():
+    """CPU seconds of every PostgreSQL process, with the backends that have exited
+    (counted in the postmaster's children time)."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            comm = (proc / "comm").read_text().strip()
+            if not comm.startswith("postgres"):
+                continue
+            parent = int(_stat_fields(proc.name)[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        try:
+            parent_comm = Path(f"/proc/{parent}/comm").read_text().strip()
+        except OSError:
+            parent_comm = ""
+        # The postmaster: its own time and that of the backends it has reaped.
+        total += process_cpu_s(proc.name, with_children=not parent_comm.startswith("postgres"))
+    return total
+
+
+class CpuMeter:
+    """CPU seconds spent while running, by the server processes named, by PostgreSQL and
+    by the load generator (this script's children)."""
+
+    def __init__(self, pids: dict[str, int]):
+        self.pids = pids
+
+    def snapshot(self):
+        children = os.times()
+        return ({n: process_cpu_s(p) for n, p in self.pids.items()}, postgres_cpu_s(),
+                children.children_user + children.children_system)
+
+    def __enter__(self):
+        self.before = self.snapshot()
+        return self
+
+    def __exit__(self, *exc):
+        after = self.snapshot()
+        self.servers = {n: after[0][n] - self.before[0][n] for n in self.pids}
+        self.postgres = after[1] - self.before[1]
+        self.client = after[2] - self.before[2]
+
+
 def hwm_kib(pid):
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -464,7 +532,8 @@ def wrk(label, port, reqfile, conc, duration=DURATION, threads=THREADS, warmup=T
                        capture_output=True)
     load_before = Path("/proc/loadavg").read_text().split()[0]
     sampler = RssSampler(pids or {})
-    with sampler:
+    cpu = CpuMeter(pids or {})
+    with sampler, cpu:
         out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
     match = re.search(r"BENCH_JSON (\{.*\})", out.stdout)
     if not match:
@@ -482,6 +551,8 @@ def wrk(label, port, reqfile, conc, duration=DURATION, threads=THREADS, warmup=T
         + errors["timeout"], "errors": errors, "statuses": figures["statuses"],
         "loadavg_before": float(load_before),
         "command": " ".join(cmd),
+        "cpu_s": {"servers": {n: round(v, 2) for n, v in cpu.servers.items()},
+                  "postgres": round(cpu.postgres, 2), "client": round(cpu.client, 2)},
     }
     if pids:
         result["rss_peak_mib"] = {n: round(k / 1024, 1) for n, k in sampler.peak.items()}
@@ -520,7 +591,8 @@ def pgbench(gym_ids, conc, threads):
 
     subprocess.run(command(WARMUP, False), cwd=ROOT, check=True, capture_output=True)
     cmd = command(DURATION, True)
-    out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
+    with CpuMeter({}) as cpu:
+        out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
     tps = float(re.search(r"tps = ([\d.]+) \(without initial", out.stdout).group(1))
     failed = int(re.search(r"number of failed transactions: (\d+)", out.stdout).group(1))
     latencies = []
@@ -532,7 +604,9 @@ def pgbench(gym_ids, conc, threads):
     result = {"label": "pgbench: the same SELECT", "conc": conc, "threads": threads,
               "rps": round(tps, 1), "p50_ms": round(percentile(latencies, 50), 3),
               "p99_ms": round(percentile(latencies, 99), 3), "failed": failed,
-              "requests": len(latencies), "command": shown}
+              "requests": len(latencies), "command": shown,
+              "cpu_s": {"servers": {}, "postgres": round(cpu.postgres, 2),
+                        "client": round(cpu.client, 2)}}
     log(f"  pgbench: {tps:.0f} tps, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms")
     return result
 
@@ -636,8 +710,10 @@ def measure_up():
                               1, threads=1)
 
     log(f"reads and writes at concurrency {CONC}")
-    runs["gym_gw"] = wrk("GET /gyms/{id} via gateway", GATEWAY, files["gym_anon"], CONC)
-    runs["gym_direct"] = wrk("GET /gyms/{id} direct (gyms)", GYMS, files["gym_anon"], CONC)
+    runs["gym_gw"] = wrk("GET /gyms/{id} via gateway", GATEWAY, files["gym_anon"], CONC,
+                         pids={"clmb up": up})
+    runs["gym_direct"] = wrk("GET /gyms/{id} direct (gyms)", GYMS, files["gym_anon"], CONC,
+                             pids={"clmb up": up})
     runs["pgbench"] = pgbench([g["id"] for g in state["gyms"]], CONC, THREADS)
     runs["routes"] = wrk("GET /gyms/{id}/routes via gateway", GATEWAY, files["routes"], CONC)
     runs["user"] = wrk("GET /users/{id} via gateway", GATEWAY, files["user"], CONC)
@@ -760,6 +836,37 @@ def fmt(value, digits=2):
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return str(value)
+
+
+def cpu_section(up):
+    """Where the CPU of a read by id goes: the service, PostgreSQL and the load generator
+    share the machine's cores, so CPU per request bounds throughput."""
+    rows = []
+    for key in ("gym_direct", "gym_gw", "pgbench"):
+        run = up.get(key)
+        if not run or "cpu_s" not in run or not run.get("requests"):
+            continue
+        cpu = run["cpu_s"]
+        per = 1e6 / run["requests"]
+        server = sum(cpu["servers"].values()) * per
+        pg = cpu["postgres"] * per
+        client = cpu["client"] * per
+        total = server + pg + client
+        rows.append(f"| {run['label']} | {run['rps']:.0f} | {server:.0f} | {pg:.0f} | "
+                    f"{client:.0f} | {total:.0f} |")
+    if not rows:
+        return []
+    return [
+        "## Where the CPU of a read by id goes",
+        "",
+        f"CPU time per request in microseconds at {CONC} connections, from /proc: `clmb up` "
+        "(all components), every PostgreSQL process (exited backends included) and the load "
+        "generator (wrk or pgbench). The three share the machine's cores, so their sum per "
+        "request caps throughput at about cores x 1,000,000 / sum.",
+        "",
+        "| run | req/s | clmb µs | PostgreSQL µs | load generator µs | sum µs |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ] + rows + [""]
 
 
 def report():
@@ -918,6 +1025,7 @@ def report():
         check("every component < 64 MiB RSS under load", ok, text)
     lines += ["## Targets", "", "| target | result | figures |", "| --- | --- | --- |"] + checks
     lines.append("")
+    lines += cpu_section(up)
 
     if "rss" in up:
         rss = up["rss"]
