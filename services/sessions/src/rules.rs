@@ -122,13 +122,9 @@ pub fn read_grade(
     }
 }
 
-/// The longest a session may last: a big wall takes days, nothing takes a month. It also
-/// keeps `duration_minutes` well inside its integer.
-pub const MAX_SESSION: time::Duration = time::Duration::days(30);
-
 /// Checks a time a climber gives (`started_at`, `ended_at`, `climbed_at`): after 1900 and
 /// no later than a day from now, so a clock a little ahead or a far time zone is fine but
-/// a typo in the year is not.
+/// a typo in the year is not. It also keeps `duration_minutes` well inside its integer.
 pub fn check_time(check: &mut Validator, field: &str, at: time::OffsetDateTime) {
     let earliest = time::macros::datetime!(1900-01-01 0:00 UTC);
     let latest = time::OffsetDateTime::now_utc() + time::Duration::days(1);
@@ -139,19 +135,15 @@ pub fn check_time(check: &mut Validator, field: &str, at: time::OffsetDateTime) 
     }
 }
 
-/// Checks a session's span: it ends after it starts and lasts at most [`MAX_SESSION`].
+/// Checks that a session ends after it starts. There is no upper bound on its length: a
+/// session a climber forgot to end is ended late, at "now", and keeps that duration.
 pub fn check_span(
     check: &mut Validator,
     started_at: time::OffsetDateTime,
     ended_at: Option<time::OffsetDateTime>,
 ) {
-    let Some(ended_at) = ended_at else {
-        return;
-    };
-    if ended_at < started_at {
+    if ended_at.is_some_and(|ended_at| ended_at < started_at) {
         check.add("ended_at", "must not be before started_at");
-    } else if ended_at - started_at > MAX_SESSION {
-        check.add("ended_at", "a session lasts at most 30 days");
     }
 }
 
