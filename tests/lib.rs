@@ -67,6 +67,39 @@ impl TestStack {
         format!("{}{path}", self.base)
     }
 
+    /// Calls `method path` (under `/api/v1`) as the holder of `token`, with a JSON body,
+    /// and answers the status and the JSON that came back (`Null` for an empty body).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (reqwest::StatusCode, Value) {
+        let mut request = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// The JSON of a call that must answer `expected`; anything else fails the test.
+    pub async fn expect(
+        &self,
+        expected: u16,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let (status, answer) = self.call(method.clone(), path, token, body).await;
+        assert_eq!(status.as_u16(), expected, "{method} {path}: {answer}");
+        answer
+    }
+
     /// Registers a climber and answers their access token and id.
     pub async fn register(&self, username: &str) -> (String, String) {
         let response = self

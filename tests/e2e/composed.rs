@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use clmb::Timeouts;
 use clmb_tests::TestStack;
+use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn setup(t: &TestStack) -> (String, String) {
@@ -180,82 +181,68 @@ async fn the_session_detail_is_partial_when_the_gyms_service_is_down() {
 async fn the_session_detail_shows_each_climbs_route_as_it_is_now() {
     let t = TestStack::start().await;
     let (token, session_id) = setup(&t).await;
-    let session: Value = t
-        .http
-        .get(t.url(&format!("/sessions/{session_id}")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session = t
+        .expect(
+            200,
+            Method::GET,
+            &format!("/sessions/{session_id}"),
+            &token,
+            None,
+        )
+        .await;
     let gym_id = session["gym_id"].as_str().unwrap().to_owned();
     let mut routes = Vec::new();
     for grade in ["V2", "V4", "V6"] {
-        let route: Value = t
-            .http
-            .post(t.url(&format!("/gyms/{gym_id}/routes")))
-            .bearer_auth(&token)
-            .json(&json!({"discipline": "boulder", "grade": grade}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = json!({"discipline": "boulder", "grade": grade});
+        let route = t
+            .expect(
+                201,
+                Method::POST,
+                &format!("/gyms/{gym_id}/routes"),
+                &token,
+                Some(body),
+            )
+            .await;
         routes.push(route["id"].as_str().unwrap().to_owned());
     }
+    let climbs = format!("/sessions/{session_id}/climbs");
     // Two climbs on the first route, one on each other, and one free-form climb.
     for route_id in [&routes[0], &routes[0], &routes[1], &routes[2]] {
-        let logged = t
-            .http
-            .post(t.url(&format!("/sessions/{session_id}/climbs")))
-            .bearer_auth(&token)
-            .json(&json!({"route_id": route_id, "attempt_type": "redpoint"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(logged.status(), 201);
+        let body = json!({"route_id": route_id, "attempt_type": "redpoint"});
+        t.expect(201, Method::POST, &climbs, &token, Some(body))
+            .await;
     }
-    let free = t
-        .http
-        .post(t.url(&format!("/sessions/{session_id}/climbs")))
-        .bearer_auth(&token)
-        .json(&json!({"discipline": "boulder", "grade": "V1", "attempt_type": "flash"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(free.status(), 201);
+    let free = json!({"discipline": "boulder", "grade": "V1", "attempt_type": "flash"});
+    t.expect(201, Method::POST, &climbs, &token, Some(free))
+        .await;
     // Since then the second route was regraded and the third taken down.
-    let regraded = t
-        .http
-        .patch(t.url(&format!("/routes/{}", routes[1])))
-        .bearer_auth(&token)
-        .json(&json!({"grade": "V5"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(regraded.status(), 200);
-    let deleted = t
-        .http
-        .delete(t.url(&format!("/routes/{}", routes[2])))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deleted.status(), 204);
+    let regrade = Some(json!({"grade": "V5"}));
+    t.expect(
+        200,
+        Method::PATCH,
+        &format!("/routes/{}", routes[1]),
+        &token,
+        regrade,
+    )
+    .await;
+    t.expect(
+        204,
+        Method::DELETE,
+        &format!("/routes/{}", routes[2]),
+        &token,
+        None,
+    )
+    .await;
 
-    let detail: Value = t
-        .http
-        .get(t.url(&format!("/sessions/{session_id}/detail")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail = t
+        .expect(
+            200,
+            Method::GET,
+            &format!("/sessions/{session_id}/detail"),
+            &token,
+            None,
+        )
+        .await;
 
     assert_eq!(detail["partial"], false, "{detail}");
     let climbs = detail["climbs"].as_array().unwrap();

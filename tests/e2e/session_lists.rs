@@ -6,32 +6,17 @@
 #![allow(clippy::unwrap_used)]
 
 use clmb_tests::TestStack;
+use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn post(t: &TestStack, token: &str, path: &str, body: Value) -> Value {
-    let response = t
-        .http
-        .post(t.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201, "POST {path}");
-    response.json().await.unwrap()
+    t.expect(201, Method::POST, path, token, Some(body)).await
 }
 
 /// The ids of every listed session, in the order given, for one query string.
 async fn listed(t: &TestStack, token: &str, query: &str) -> Vec<String> {
-    let response = t
-        .http
-        .get(t.url(&format!("/users/me/sessions?limit=100&{query}")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "?{query}");
-    let page: Value = response.json().await.unwrap();
+    let path = format!("/users/me/sessions?limit=100&{query}");
+    let page = t.expect(200, Method::GET, &path, token, None).await;
     assert_eq!(page["next_cursor"], Value::Null);
     page["items"]
         .as_array()
@@ -111,15 +96,9 @@ async fn sessions_are_filtered_by_local_date_and_gym_newest_first() {
 async fn a_date_filter_uses_the_climbers_calendar_date_not_utcs() {
     let t = TestStack::start().await;
     let (token, _) = t.register("kiwi").await;
-    let moved = t
-        .http
-        .patch(t.url("/users/me"))
-        .bearer_auth(&token)
-        .json(&json!({"timezone": "Pacific/Auckland"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(moved.status(), 200);
+    let auckland = Some(json!({"timezone": "Pacific/Auckland"}));
+    t.expect(200, Method::PATCH, "/users/me", &token, auckland)
+        .await;
 
     // 20:00 UTC on 31 March is 09:00 on 1 April in Auckland.
     let session = post(
