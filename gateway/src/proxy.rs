@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use clmb_common::ApiError;
 use clmb_common::auth::TokenKind;
 use clmb_common::client::ServiceClient;
-use clmb_common::http::{JSON_BODY_LIMIT, REQUEST_ID};
+use clmb_common::http::{IMPORT_BODY_LIMIT, JSON_BODY_LIMIT, REQUEST_ID};
 use futures::StreamExt;
 
 use crate::AppState;
@@ -62,9 +62,6 @@ static FORWARDED_RESPONSE: [HeaderName; 7] = [
     header::ETAG,
     header::CONTENT_DISPOSITION,
 ];
-
-/// Logbook files may be larger than JSON bodies (api.md, Conventions).
-pub const IMPORT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 
 /// The largest body a call may carry: checked here, before the service is called, so an
 /// oversized body is a clean 413 rather than a service hanging up mid-upload (which the

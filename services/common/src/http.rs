@@ -32,6 +32,10 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// JSON bodies above this size get 413 (api.md, Conventions).
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 
+/// Logbook files above this size get 413 (api.md, Conventions): the sessions service
+/// takes bodies up to it, and the gateway refuses larger ones before forwarding.
+pub const IMPORT_BODY_LIMIT: usize = 10 * 1024 * 1024;
+
 /// Request ids are UUID v7, so they sort by time in logs.
 #[derive(Clone, Copy, Debug, Default)]
 struct MakeRequestUuidV7;

@@ -23,9 +23,6 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::model::{ImportReport, RejectedRow};
 
-/// Imports over this size get 413 (api.md, Conventions).
-pub const IMPORT_BODY_LIMIT: usize = 10 * 1024 * 1024;
-
 /// Imports a logbook export (`Content-Type: text/csv`) from `mountain-project`,
 /// `thecrag` or `8a`.
 ///

@@ -46,7 +46,7 @@ impl FromRef<AppState> for TokenVerifier {
 fn api_router() -> OpenApiRouter<AppState> {
     let imports = OpenApiRouter::new()
         .routes(routes!(import::imports_create))
-        .layer(DefaultBodyLimit::max(import::IMPORT_BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(clmb_common::http::IMPORT_BODY_LIMIT));
     OpenApiRouter::new()
         .routes(routes!(api::sessions_create))
         .routes(routes!(
